@@ -45,21 +45,21 @@ deps:
 
 build/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(REL_CFLAGS) -c $< -o $@
+	@echo "CC $<"; $(CC) $(REL_CFLAGS) -c $< -o $@
 
 build/asan/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -c $< -o $@
+	@echo "CC (asan) $<"; $(CC) $(TEST_CFLAGS) -c $< -o $@
 
 build/tresor: $(REL_OBJ) $(MAIN_SRC) $(HDRS)
-	$(CC) $(REL_CFLAGS) $(MAIN_SRC) $(REL_OBJ) $(LIBS) -o $@
+	@echo "LD $@"; $(CC) $(REL_CFLAGS) $(MAIN_SRC) $(REL_OBJ) $(LIBS) -o $@
 
 build/asan/tresor: $(TEST_OBJ) $(MAIN_SRC) $(HDRS)
-	$(CC) $(TEST_CFLAGS) $(MAIN_SRC) $(TEST_OBJ) $(LIBS) -o $@
+	@echo "LD $@"; $(CC) $(TEST_CFLAGS) $(MAIN_SRC) $(TEST_OBJ) $(LIBS) -o $@
 
 build/asan/unit/%: tests/unit/%.c $(TEST_OBJ) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) $< $(TEST_OBJ) $(LIBS) -lcmocka -o $@
+	@echo "LD $@"; $(CC) $(TEST_CFLAGS) $< $(TEST_OBJ) $(LIBS) -lcmocka -o $@
 
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS)
 	@mkdir -p $(dir $@)

@@ -35,6 +35,7 @@ struct config {
 	uint64_t imap_idle_timeout;
 	uint64_t imap_append_limit;
 	uint64_t imap_max_connections;
+	uint64_t imap_literal_plus;
 	/* [pop3] */
 	char *pop3_listen;
 	char *pop3_listen_tls;

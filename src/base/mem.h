@@ -13,6 +13,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);

@@ -21,7 +21,9 @@
  * temporary error.
  *
  * Memory: arrays and strings returned through _r parameters are newly
- * allocated and owned by the caller, freed with the matching _free function.
+ * allocated and owned by the caller, freed with the matching _free function;
+ * string lists (char ***names_r) are freed with str_list_free() (base/str.h).
+ * On failure every _r output is NULL / 0.
  */
 #ifndef TRESOR_STORE_STORE_H
 #define TRESOR_STORE_STORE_H
@@ -44,6 +46,11 @@
 #define STORE_KEYWORDS_MAX 4096
 /* Hierarchy separator of mailbox names. */
 #define STORE_SEP '/'
+/* Longest account address (local@domain) and domain name, in bytes. */
+#define STORE_ADDRESS_MAX 320
+#define STORE_DOMAIN_MAX 253
+/* Longest password hash string (PHC format). */
+#define STORE_PASSWORD_HASH_MAX 512
 
 /* System flags, as a bitmask. */
 enum store_flag {

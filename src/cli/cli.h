@@ -1,0 +1,30 @@
+/*
+ * cli.h - the subcommands of the tresor binary.
+ *
+ * Each takes the loaded configuration and its arguments (after the
+ * subcommand name) and returns the process exit status.
+ */
+#ifndef TRESOR_CLI_CLI_H
+#define TRESOR_CLI_CLI_H
+
+#include <stdbool.h>
+
+struct config;
+struct store;
+
+int cli_serve(struct config *cfg, int argc, char **argv);
+int cli_domain(struct config *cfg, int argc, char **argv);
+int cli_user(struct config *cfg, int argc, char **argv);
+int cli_mailbox(struct config *cfg, int argc, char **argv);
+
+/*
+ * Creates data_dir if needed and, when running as root with [server] user
+ * set, hands it to that user and becomes that user. Returns 0, or -1 after
+ * printing why.
+ */
+int cli_prepare_data_dir(const struct config *cfg);
+int cli_drop_privileges(const struct config *cfg);
+/* Opens the store for an admin command (after dropping privileges); NULL after printing why. */
+struct store *cli_open_store(const struct config *cfg);
+
+#endif

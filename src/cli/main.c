@@ -1,0 +1,149 @@
+/*
+ * main.c - the tresor binary: global options, then one subcommand.
+ *
+ *   tresor [-c FILE] serve
+ *   tresor [-c FILE] domain add|del|list [DOMAIN]
+ *   tresor [-c FILE] user add|del|list|passwd [ADDRESS] [--password-stdin]
+ *   tresor [-c FILE] mailbox list ADDRESS
+ *   tresor --help | help COMMAND | version
+ */
+#include "base/config.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "cli/cli.h"
+#include "crypto/password.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TRESOR_VERSION "0.1.0"
+
+struct subcommand {
+	const char *name;
+	int (*run)(struct config *cfg, int argc, char **argv);
+	const char *usage;
+	const char *help;
+};
+
+static const struct subcommand subcommands[] = {
+	{ "serve", cli_serve, "tresor [-c FILE] serve",
+	  "Runs the server in the foreground: IMAP (and later SMTP and POP3) on the\n"
+	  "addresses of the configuration. Logs one line per event to stderr.\n"
+	  "SIGTERM or SIGINT stop it cleanly. Started as root, it binds its ports\n"
+	  "and then runs as [server] user." },
+	{ "domain", cli_domain, "tresor [-c FILE] domain add|del DOMAIN | domain list",
+	  "Manages the mail domains this server hosts. A domain with accounts\n"
+	  "cannot be deleted." },
+	{ "user", cli_user,
+	  "tresor [-c FILE] user add|passwd ADDRESS [--password-stdin] | user del ADDRESS | "
+	  "user list",
+	  "Manages accounts. add creates the account with INBOX, Sent, Drafts, Trash,\n"
+	  "Junk and Archive. Without --password-stdin a password is generated and\n"
+	  "printed once; with it, one line is read from standard input." },
+	{ "mailbox", cli_mailbox, "tresor [-c FILE] mailbox list ADDRESS",
+	  "Lists the mailboxes of an account with their message counts." },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "Tresor %s - mail server\n\nusage:\n", TRESOR_VERSION);
+	for (i = 0; i < N_ELEMENTS(subcommands); i++)
+		fprintf(f, "  %s\n", subcommands[i].usage);
+	fprintf(f, "  tresor help COMMAND\n  tresor version\n\n"
+		   "Without -c, ./tresor.conf is read if present, else built-in defaults.\n"
+		   "See docs/configuration.md.\n");
+}
+
+static const struct subcommand *find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_ELEMENTS(subcommands); i++) {
+		if (strcmp(subcommands[i].name, name) == 0)
+			return &subcommands[i];
+	}
+	return NULL;
+}
+
+static int help(int argc, char **argv)
+{
+	const struct subcommand *sc;
+
+	if (argc < 1) {
+		usage(stdout);
+		return 0;
+	}
+	sc = find(argv[0]);
+	if (sc == NULL) {
+		fprintf(stderr, "tresor: no command '%s'\n", argv[0]);
+		return 2;
+	}
+	printf("usage: %s\n\n%s\n", sc->usage, sc->help);
+	return 0;
+}
+
+static void set_log_level(const struct config *cfg)
+{
+	if (str_eq_ci(cfg->log_level, "debug"))
+		log_set_level(LOG_DEBUG);
+	else if (str_eq_ci(cfg->log_level, "warn"))
+		log_set_level(LOG_WARN);
+	else if (str_eq_ci(cfg->log_level, "error"))
+		log_set_level(LOG_ERROR);
+	else
+		log_set_level(LOG_INFO);
+}
+
+int main(int argc, char **argv)
+{
+	const char *conf = NULL;
+	const struct subcommand *sc;
+	struct config cfg;
+	char *error = NULL;
+	int i = 1, ret;
+
+	if (i + 1 < argc && strcmp(argv[i], "-c") == 0) {
+		conf = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc || strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		usage(i >= argc ? stderr : stdout);
+		return i >= argc ? 2 : 0;
+	}
+	if (strcmp(argv[i], "help") == 0)
+		return help(argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "version") == 0 || strcmp(argv[i], "--version") == 0) {
+		printf("tresor %s\n", TRESOR_VERSION);
+		return 0;
+	}
+	/* "tresor serve -c FILE" is accepted too. */
+	if (i + 2 < argc && strcmp(argv[i + 1], "-c") == 0 && conf == NULL) {
+		conf = argv[i + 2];
+		memmove(&argv[i + 1], &argv[i + 3], (size_t)(argc - i - 3) * sizeof(*argv));
+		argc -= 2;
+	}
+	sc = find(argv[i]);
+	if (sc == NULL) {
+		fprintf(stderr, "tresor: unknown command '%s' (try tresor --help)\n", argv[i]);
+		return 2;
+	}
+	if (config_load(&cfg, conf, &error) < 0) {
+		fprintf(stderr, "tresor: %s\n", error);
+		free(error);
+		config_deinit(&cfg);
+		return 1;
+	}
+	set_log_level(&cfg);
+	if (password_init() < 0) {
+		fprintf(stderr, "tresor: libsodium failed to initialise\n");
+		config_deinit(&cfg);
+		return 1;
+	}
+	ret = sc->run(&cfg, argc - i - 1, argv + i + 1);
+	config_deinit(&cfg);
+	return ret;
+}

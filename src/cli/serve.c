@@ -1,0 +1,231 @@
+/*
+ * serve.c - `tresor serve`: the server process.
+ *
+ * Start-up order: configuration, data directory, TLS context (the key is
+ * read while still root), listening sockets (privileged ports), then the
+ * switch to [server] user, then the store, the worker pool and the
+ * protocols. SIGTERM and SIGINT stop the loop; sessions get a BYE and
+ * queued store work finishes before the process exits.
+ *
+ * All mutable process state lives in one struct server, so that splitting
+ * the process later (pre-login, mail, keys) moves this struct apart rather
+ * than hunting globals.
+ */
+#include "cli/cli.h"
+
+#include "auth/cache.h"
+#include "auth/throttle.h"
+#include "base/config.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "crypto/password.h"
+#include "imap/imap.h"
+#include "net/listener.h"
+#include "net/tls.h"
+#include "net/wakeup.h"
+#include "net/worker.h"
+#include "store/store.h"
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Failure throttling: first delay, cap, and how long a quiet address is remembered. */
+#define THROTTLE_BASE_MS      500
+#define THROTTLE_MAX_MS	      15000
+#define THROTTLE_QUIET_SECONDS 900
+
+struct server {
+	struct config *cfg;
+	struct event_base *base;
+	SSL_CTX *tls_ctx;
+	struct listener_set listeners;
+	struct worker_pool *workers;
+	struct wakeup *changes;
+	struct auth_cache *auth_cache;
+	struct throttle *throttle;
+	struct imap_server *imap;
+	struct event *sigterm, *sigint;
+};
+
+static void *worker_store_open(void *pool_ctx)
+{
+	struct server *srv = pool_ctx;
+	const char *error = NULL;
+	struct store *s = store_open(srv->cfg->data_dir, &error);
+
+	if (s == NULL)
+		PANIC("worker cannot open the store: %s", error ? error : "unknown error");
+	return s;
+}
+
+static void worker_store_close(void *thread_ctx)
+{
+	struct store *s = thread_ctx;
+
+	store_close(&s);
+}
+
+/* Store hook, any thread: carry the mailbox id to the loop. */
+static void on_store_change(uint64_t mailbox_id, void *ctx)
+{
+	wakeup_post(ctx, mailbox_id);
+}
+
+static void on_mailbox_changed(uint64_t mailbox_id, void *ctx)
+{
+	struct server *srv = ctx;
+
+	imap_mailbox_changed(srv->imap, mailbox_id == WAKEUP_ALL ? 0 : mailbox_id);
+}
+
+static void on_imap(int fd, const struct sockaddr *peer, socklen_t len, void *ctx)
+{
+	imap_accept(((struct server *)ctx)->imap, fd, peer, len, false);
+}
+
+static void on_imaps(int fd, const struct sockaddr *peer, socklen_t len, void *ctx)
+{
+	imap_accept(((struct server *)ctx)->imap, fd, peer, len, true);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *ctx)
+{
+	struct server *srv = ctx;
+
+	log_info("server event=stop signal=%d", (int)sig);
+	event_base_loopexit(srv->base, NULL);
+}
+
+static int open_listeners(struct server *srv)
+{
+	char *error = NULL;
+
+	if (listener_open(srv->base, srv->cfg->imap_listen, on_imap, srv, &srv->listeners,
+			  &error) < 0 ||
+	    listener_open(srv->base, srv->cfg->imap_listen_tls, on_imaps, srv, &srv->listeners,
+			  &error) < 0) {
+		fprintf(stderr, "tresor: %s\n", error);
+		free(error);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_store(struct server *srv)
+{
+	const char *error = NULL;
+	struct store *s = store_open(srv->cfg->data_dir, &error);
+
+	if (s == NULL) {
+		fprintf(stderr, "tresor: cannot open the store in %s: %s\n", srv->cfg->data_dir,
+			error ? error : "unknown error");
+		return -1;
+	}
+	store_close(&s);
+	return 0;
+}
+
+/* Everything that needs root: data directory, TLS key, ports. */
+static int start_privileged(struct server *srv)
+{
+	char *error = NULL;
+
+	if (cli_prepare_data_dir(srv->cfg) < 0)
+		return -1;
+	srv->tls_ctx = tls_server_ctx_new(srv->cfg->tls_cert, srv->cfg->tls_key,
+					  srv->cfg->data_dir, srv->cfg->hostname, &error);
+	if (srv->tls_ctx == NULL) {
+		fprintf(stderr, "tresor: TLS: %s\n", error);
+		free(error);
+		return -1;
+	}
+	/* A certificate made just now belongs to the service user too. */
+	if (cli_prepare_data_dir(srv->cfg) < 0)
+		return -1;
+	return open_listeners(srv);
+}
+
+static void start_services(struct server *srv)
+{
+	struct imap_deps deps;
+
+	srv->changes = wakeup_new(srv->base, on_mailbox_changed, srv);
+	store_set_notify(on_store_change, srv->changes);
+	srv->workers = worker_pool_new(srv->base, (size_t)srv->cfg->workers, worker_store_open,
+				       worker_store_close, srv);
+	srv->auth_cache = auth_cache_new((size_t)srv->cfg->auth_cache_size,
+					 (unsigned)srv->cfg->auth_cache_ttl);
+	srv->throttle = throttle_new(THROTTLE_BASE_MS, THROTTLE_MAX_MS, THROTTLE_QUIET_SECONDS,
+				     THROTTLE_MAX_IPS);
+	memset(&deps, 0, sizeof(deps));
+	deps.base = srv->base;
+	deps.config = srv->cfg;
+	deps.tls_ctx = srv->tls_ctx;
+	deps.workers = srv->workers;
+	deps.auth_cache = srv->auth_cache;
+	deps.throttle = srv->throttle;
+	srv->imap = imap_server_new(&deps);
+	srv->sigterm = evsignal_new(srv->base, SIGTERM, on_signal, srv);
+	srv->sigint = evsignal_new(srv->base, SIGINT, on_signal, srv);
+	event_add(srv->sigterm, NULL);
+	event_add(srv->sigint, NULL);
+}
+
+static void stop(struct server *srv)
+{
+	listener_set_close(&srv->listeners);
+	if (srv->imap != NULL)
+		imap_server_shutdown(srv->imap);
+	/* Queued store work finishes; its sessions are freed by their done callbacks. */
+	worker_pool_free(&srv->workers);
+	store_set_notify(NULL, NULL);
+	imap_server_free(&srv->imap);
+	wakeup_free(&srv->changes);
+	auth_cache_free(&srv->auth_cache);
+	throttle_free(&srv->throttle);
+	if (srv->sigterm != NULL)
+		event_free(srv->sigterm);
+	if (srv->sigint != NULL)
+		event_free(srv->sigint);
+	if (srv->tls_ctx != NULL)
+		SSL_CTX_free(srv->tls_ctx);
+	event_base_free(srv->base);
+}
+
+int cli_serve(struct config *cfg, int argc, char **argv)
+{
+	struct server srv;
+	int ret = 1;
+
+	if (argc != 0) {
+		fprintf(stderr, "usage: tresor [-c FILE] serve\n");
+		return 2;
+	}
+	memset(&srv, 0, sizeof(srv));
+	srv.cfg = cfg;
+	signal(SIGPIPE, SIG_IGN);
+	evthread_use_pthreads();
+	if (password_init() < 0) {
+		fprintf(stderr, "tresor: libsodium failed to initialise\n");
+		return 1;
+	}
+	srv.base = event_base_new();
+	if (start_privileged(&srv) < 0 || cli_drop_privileges(cfg) < 0 || check_store(&srv) < 0)
+		goto out;
+	start_services(&srv);
+	log_info("server event=start hostname=%s data_dir=%s imap=%s imaps=%s workers=%llu",
+		 cfg->hostname, cfg->data_dir, cfg->imap_listen[0] ? cfg->imap_listen : "off",
+		 cfg->imap_listen_tls[0] ? cfg->imap_listen_tls : "off",
+		 (unsigned long long)cfg->workers);
+	event_base_dispatch(srv.base);
+	ret = 0;
+out:
+	stop(&srv);
+	log_info("server event=stopped");
+	return ret;
+}

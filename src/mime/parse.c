@@ -1,0 +1,430 @@
+/*
+ * parse.c - the MIME structure parser: header fields, multipart boundaries,
+ * message/rfc822 encapsulation, byte offsets and line counts of every part.
+ *
+ * RFC 5322 2.2 (header fields, folding), RFC 2045 5.2 (defaults), RFC 2046 5.1
+ * (boundaries; the line end before a boundary line belongs to it), 5.1.5 (digest
+ * default type), RFC 2046 5.2.1 (message/rfc822).
+ *
+ * The message is read once, line by line (memchr for LF; CRLF and bare LF both end a
+ * line). A line starting with "--" is compared with the boundaries of the open
+ * multiparts, innermost first; like Dovecot a boundary matches as a prefix of the
+ * line. That is at most MIME_MAX_DEPTH comparisons of at most MIME_BOUNDARY_MAX bytes
+ * per line, so parsing is linear in the message size.
+ *
+ * Limits: MIME_MAX_DEPTH (deeper bodies are opaque leaves), MIME_MAX_PARTS (further
+ * parts are not recorded; their bytes belong to the last recorded part or to the
+ * multipart), MIME_MAX_HEADER_FIELDS fields examined per header. Attacker control:
+ * the whole message.
+ */
+#include "mime/mime-private.h"
+
+#include "base/mem.h"
+#include "base/str.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct boundary {
+	const char *p;
+	size_t len;
+};
+
+struct parse_ctx {
+	const char *data;
+	size_t len;
+	size_t pos;    /* always at the start of a line (or len) */
+	size_t lineno; /* number of LFs before pos */
+	struct boundary stack[MIME_MAX_DEPTH];
+	size_t n_stack;
+	int found; /* stack index of the boundary at pos, -1 at end of data */
+	bool found_close;
+	size_t n_parts;
+};
+
+static const char *const hdr_names[MIME_H_COUNT] = {
+	[MIME_H_DATE] = "Date",
+	[MIME_H_SUBJECT] = "Subject",
+	[MIME_H_FROM] = "From",
+	[MIME_H_SENDER] = "Sender",
+	[MIME_H_REPLY_TO] = "Reply-To",
+	[MIME_H_TO] = "To",
+	[MIME_H_CC] = "Cc",
+	[MIME_H_BCC] = "Bcc",
+	[MIME_H_IN_REPLY_TO] = "In-Reply-To",
+	[MIME_H_MESSAGE_ID] = "Message-ID",
+	[MIME_H_CONTENT_TYPE] = "Content-Type",
+	[MIME_H_CONTENT_TRANSFER_ENCODING] = "Content-Transfer-Encoding",
+	[MIME_H_CONTENT_ID] = "Content-ID",
+	[MIME_H_CONTENT_DESCRIPTION] = "Content-Description",
+	[MIME_H_CONTENT_DISPOSITION] = "Content-Disposition",
+	[MIME_H_CONTENT_LANGUAGE] = "Content-Language",
+	[MIME_H_CONTENT_LOCATION] = "Content-Location",
+	[MIME_H_CONTENT_MD5] = "Content-MD5",
+};
+
+bool mime_buf_put(struct buf *out, const void *p, size_t len)
+{
+	size_t room = buf_room(out);
+
+	if (len <= room) {
+		buf_append(out, p, len);
+		return true;
+	}
+	buf_append(out, p, room);
+	return false;
+}
+
+static size_t line_next(const char *data, size_t pos, size_t end)
+{
+	const char *lf = memchr(data + pos, '\n', end - pos);
+
+	return lf == NULL ? end : (size_t)(lf - data) + 1;
+}
+
+static bool is_wsp(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Extends a field from its first line over its continuation lines. */
+static size_t field_end(const char *data, size_t pos, size_t end)
+{
+	pos = line_next(data, pos, end);
+	while (pos < end && is_wsp(data[pos]))
+		pos = line_next(data, pos, end);
+	return pos;
+}
+
+static size_t cut_line_end(const char *data, size_t start, size_t end)
+{
+	if (end > start && data[end - 1] == '\n')
+		end--;
+	if (end > start && data[end - 1] == '\r')
+		end--;
+	return end;
+}
+
+bool mime_hdr_next(const char *data, size_t *pos, size_t end, struct mime_field *f)
+{
+	while (*pos < end) {
+		size_t start = *pos, fend = field_end(data, start, end);
+		size_t vend = cut_line_end(data, start, fend);
+		const char *colon = memchr(data + start, ':', vend - start);
+		size_t nlen;
+
+		*pos = fend;
+		if (colon == NULL || is_wsp(data[start]))
+			continue;
+		nlen = (size_t)(colon - (data + start));
+		while (nlen > 0 && is_wsp(data[start + nlen - 1]))
+			nlen--;
+		if (nlen == 0 || memchr(data + start, '\n', nlen) != NULL)
+			continue;
+		f->name = data + start;
+		f->name_len = nlen;
+		f->value = colon + 1;
+		f->value_len = (size_t)(data + vend - (colon + 1));
+		f->start = start;
+		f->end = fend;
+		return true;
+	}
+	return false;
+}
+
+/* Index of the innermost open boundary that the line at pos starts, or -1. */
+static int boundary_at(const struct parse_ctx *ctx, size_t pos, bool *close_r)
+{
+	size_t avail = ctx->len - pos;
+	const char *line = ctx->data + pos;
+
+	if (ctx->n_stack == 0 || avail < 3 || line[0] != '-' || line[1] != '-')
+		return -1;
+	for (size_t i = ctx->n_stack; i-- > 0;) {
+		const struct boundary *b = &ctx->stack[i];
+
+		if (avail - 2 < b->len || memcmp(line + 2, b->p, b->len) != 0)
+			continue;
+		*close_r = avail - 2 - b->len >= 2 && line[2 + b->len] == '-' &&
+			   line[3 + b->len] == '-';
+		return (int)i;
+	}
+	return -1;
+}
+
+static void advance_line(struct parse_ctx *ctx)
+{
+	size_t next = line_next(ctx->data, ctx->pos, ctx->len);
+
+	if (next > ctx->pos && ctx->data[next - 1] == '\n')
+		ctx->lineno++;
+	ctx->pos = next;
+}
+
+/* Moves pos to the next boundary line of any open multipart, or to the end. */
+static void scan_to_boundary(struct parse_ctx *ctx)
+{
+	for (;;) {
+		if (ctx->pos >= ctx->len) {
+			ctx->found = -1;
+			return;
+		}
+		ctx->found = boundary_at(ctx, ctx->pos, &ctx->found_close);
+		if (ctx->found >= 0)
+			return;
+		advance_line(ctx);
+	}
+}
+
+static bool line_is_blank(const struct parse_ctx *ctx)
+{
+	const char *p = ctx->data + ctx->pos;
+	size_t avail = ctx->len - ctx->pos;
+
+	return p[0] == '\n' || (avail >= 2 && p[0] == '\r' && p[1] == '\n');
+}
+
+/* Finds the end of the header at pos: a blank line, a boundary line, or the end. */
+static void scan_header(struct parse_ctx *ctx, struct mime_part *part)
+{
+	ctx->found = -1;
+	while (ctx->pos < ctx->len) {
+		if (line_is_blank(ctx)) {
+			advance_line(ctx);
+			break;
+		}
+		ctx->found = boundary_at(ctx, ctx->pos, &ctx->found_close);
+		if (ctx->found >= 0)
+			break;
+		advance_line(ctx);
+	}
+	part->body_start = ctx->pos;
+}
+
+static void remember_fields(const char *data, struct mime_part *part)
+{
+	size_t pos = part->hdr_start, n = 0;
+	struct mime_field f;
+
+	while (n++ < MIME_MAX_HEADER_FIELDS && mime_hdr_next(data, &pos, part->body_start, &f)) {
+		for (size_t i = 0; i < MIME_H_COUNT; i++) {
+			if (part->hdr[i].p == NULL && str_eqn_ci(f.name, f.name_len, hdr_names[i])) {
+				part->hdr[i].p = f.value;
+				part->hdr[i].len = f.value_len;
+				break;
+			}
+		}
+	}
+}
+
+static void set_default_type(struct mime_part *part, bool in_digest)
+{
+	mime_ctype_free(&part->ctype);
+	part->default_type = true;
+	if (in_digest) {
+		part->ctype.type = xstrdup("MESSAGE");
+		part->ctype.subtype = xstrdup("RFC822");
+		return;
+	}
+	part->ctype.type = xstrdup("TEXT");
+	part->ctype.subtype = xstrdup("PLAIN");
+	part->ctype.params = xcalloc(1, sizeof(*part->ctype.params));
+	part->ctype.params[0].name = xstrdup("CHARSET");
+	part->ctype.params[0].value = xstrdup("US-ASCII");
+	part->ctype.n_params = 1;
+}
+
+static void parse_content_headers(const char *data, struct mime_part *part, bool in_digest)
+{
+	const struct mime_slice *ct = &part->hdr[MIME_H_CONTENT_TYPE];
+	const struct mime_slice *cd = &part->hdr[MIME_H_CONTENT_DISPOSITION];
+
+	if (ct->p != NULL)
+		mime_ctype_parse(ct->p, ct->len, true, &part->ctype);
+	if (part->ctype.type == NULL)
+		set_default_type(part, in_digest);
+	if (cd->p != NULL)
+		mime_ctype_parse(cd->p, cd->len, false, &part->disposition);
+	part->is_multipart = str_eq_ci(part->ctype.type, "multipart");
+}
+
+/* Sets body_end and body_lines once pos is at the boundary line (or the end) ending it. */
+static void finish_part(const struct parse_ctx *ctx, struct mime_part *part, size_t start_line)
+{
+	size_t end = ctx->pos, lines = ctx->lineno - start_line;
+
+	if (ctx->found >= 0 && end > part->body_start) {
+		/* RFC 2046 5.1.1: the line end before the boundary belongs to it. */
+		end--;
+		lines--;
+		if (end > part->body_start && ctx->data[end - 1] == '\r')
+			end--;
+	}
+	part->body_end = end;
+	if (end > part->body_start && ctx->data[end - 1] != '\n')
+		lines++; /* a last line without line end is a line too */
+	part->body_lines = lines;
+}
+
+static bool cte_is_identity(const struct mime_part *part)
+{
+	const struct mime_slice *s = &part->hdr[MIME_H_CONTENT_TRANSFER_ENCODING];
+	size_t i = 0, n;
+
+	if (s->p == NULL)
+		return true;
+	while (i < s->len && strchr(" \t\r\n", s->p[i]) != NULL)
+		i++;
+	n = i;
+	while (n < s->len && strchr(" \t\r\n;(", s->p[n]) == NULL)
+		n++;
+	return n == i || str_eqn_ci(s->p + i, n - i, "7bit") ||
+	       str_eqn_ci(s->p + i, n - i, "8bit") || str_eqn_ci(s->p + i, n - i, "binary");
+}
+
+static struct mime_part *part_new(struct parse_ctx *ctx, struct mime_part *parent)
+{
+	struct mime_part *p = xcalloc(1, sizeof(*p));
+
+	p->parent = parent;
+	p->hdr_start = ctx->pos;
+	ctx->n_parts++;
+	return p;
+}
+
+static void parse_part(struct parse_ctx *ctx, struct mime_part *part, size_t depth,
+		       bool in_digest);
+static bool type_is_message(const struct mime_part *p);
+
+static bool can_descend(const struct parse_ctx *ctx, size_t depth)
+{
+	return depth + 1 < MIME_MAX_DEPTH && ctx->n_parts < MIME_MAX_PARTS;
+}
+
+/* Skips over the line at pos and parses one child; returns it appended to part. */
+static void parse_child(struct parse_ctx *ctx, struct mime_part *part, struct mime_part ***tail,
+			size_t depth, bool digest)
+{
+	struct mime_part *child;
+
+	advance_line(ctx);
+	child = part_new(ctx, part);
+	**tail = child;
+	*tail = &child->next;
+	part->n_children++;
+	parse_part(ctx, child, depth + 1, digest);
+}
+
+static void parse_multipart_body(struct parse_ctx *ctx, struct mime_part *part, size_t depth,
+				 const char *boundary)
+{
+	bool digest = str_eq_ci(part->ctype.subtype, "digest");
+	struct mime_part **tail = &part->children;
+	int mine = (int)ctx->n_stack;
+
+	ctx->stack[ctx->n_stack].p = boundary;
+	ctx->stack[ctx->n_stack++].len = strlen(boundary);
+	scan_to_boundary(ctx); /* the preamble */
+	while (ctx->found == mine && !ctx->found_close) {
+		if (ctx->n_parts < MIME_MAX_PARTS) {
+			parse_child(ctx, part, &tail, depth, digest);
+		} else {
+			advance_line(ctx);
+			scan_to_boundary(ctx);
+		}
+	}
+	ctx->n_stack--;
+	if (ctx->found == mine) {
+		advance_line(ctx); /* the close delimiter; then the epilogue */
+		scan_to_boundary(ctx);
+	}
+}
+
+static void parse_message_body(struct parse_ctx *ctx, struct mime_part *part, size_t depth)
+{
+	part->message = part_new(ctx, part);
+	parse_part(ctx, part->message, depth + 1, false);
+}
+
+static void parse_part(struct parse_ctx *ctx, struct mime_part *part, size_t depth,
+		       bool in_digest)
+{
+	const char *boundary;
+	size_t start_line;
+
+	scan_header(ctx, part);
+	start_line = ctx->lineno;
+	remember_fields(ctx->data, part);
+	parse_content_headers(ctx->data, part, in_digest);
+	if (ctx->found >= 0) {
+		/* a boundary line inside the header ends the part: empty body */
+		finish_part(ctx, part, start_line);
+		return;
+	}
+	boundary = part->is_multipart ? mime_ctype_param(&part->ctype, "boundary") : NULL;
+	if (boundary != NULL && *boundary != '\0' && strlen(boundary) <= MIME_BOUNDARY_MAX &&
+	    can_descend(ctx, depth))
+		parse_multipart_body(ctx, part, depth, boundary);
+	else if (type_is_message(part) && cte_is_identity(part) && can_descend(ctx, depth))
+		parse_message_body(ctx, part, depth);
+	else
+		scan_to_boundary(ctx);
+	finish_part(ctx, part, start_line);
+}
+
+bool mime_part_is(const struct mime_part *p, const char *type, const char *subtype)
+{
+	return str_eq_ci(p->ctype.type, type) &&
+	       (subtype == NULL || (p->ctype.subtype && str_eq_ci(p->ctype.subtype, subtype)));
+}
+
+bool mime_part_is_message(const struct mime_part *p)
+{
+	return p->message != NULL;
+}
+
+/* RFC 2046 5.2.1; message/global is RFC 6532's UTF-8 variant. */
+static bool type_is_message(const struct mime_part *p)
+{
+	return mime_part_is(p, "message", "rfc822") || mime_part_is(p, "message", "global");
+}
+
+struct mime_message *mime_parse(const char *data, size_t len)
+{
+	struct mime_message *msg = xcalloc(1, sizeof(*msg));
+	struct parse_ctx ctx;
+
+	if (data == NULL)
+		data = "";
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.data = data;
+	ctx.len = len;
+	msg->data = data;
+	msg->len = len;
+	msg->root = part_new(&ctx, NULL);
+	parse_part(&ctx, msg->root, 0, false);
+	msg->n_parts = ctx.n_parts;
+	return msg;
+}
+
+static void part_free(struct mime_part *p)
+{
+	while (p != NULL) {
+		struct mime_part *next = p->next;
+
+		part_free(p->children);
+		part_free(p->message);
+		mime_ctype_free(&p->ctype);
+		mime_ctype_free(&p->disposition);
+		free(p);
+		p = next;
+	}
+}
+
+void mime_message_free(struct mime_message **_msg)
+{
+	if (*_msg == NULL)
+		return;
+	part_free((*_msg)->root);
+	XFREE(*_msg);
+}

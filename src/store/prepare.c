@@ -1,0 +1,49 @@
+/*
+ * prepare.c - message metadata computed at delivery; see prepare.h.
+ *
+ * Attacker control: the whole message (parsed by mime/, which bounds its
+ * own work). Limits: STORE_META_MAX per text.
+ */
+#include "store/prepare.h"
+
+#include "base/buf.h"
+#include "base/mem.h"
+#include "mime/mime.h"
+
+#include <string.h>
+
+void store_prepare(struct store_prepared *p, const char *data, size_t size, time_t internaldate,
+		   int internaldate_tz)
+{
+	struct mime_message *m = mime_parse(data, size);
+	struct buf b;
+	int tz;
+
+	memset(p, 0, sizeof(*p));
+	buf_init(&b, STORE_META_MAX);
+	mime_write_envelope(&b, m);
+	p->envelope = buf_steal(&b, NULL);
+	buf_init(&b, STORE_META_MAX);
+	mime_write_bodystructure(&b, m, true);
+	p->bodystructure = buf_steal(&b, NULL);
+	buf_init(&b, STORE_META_MAX);
+	mime_write_bodystructure(&b, m, false);
+	p->body = buf_steal(&b, NULL);
+	p->msg.data = data;
+	p->msg.size = size;
+	p->msg.internaldate = internaldate;
+	p->msg.internaldate_tz = internaldate_tz;
+	if (!mime_sent_date(m, &p->msg.sent_date, &tz))
+		p->msg.sent_date = internaldate;
+	p->msg.envelope = p->envelope;
+	p->msg.bodystructure = p->bodystructure;
+	p->msg.body = p->body;
+	mime_message_free(&m);
+}
+
+void store_prepared_deinit(struct store_prepared *p)
+{
+	XFREE(p->envelope);
+	XFREE(p->bodystructure);
+	XFREE(p->body);
+}

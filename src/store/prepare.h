@@ -1,0 +1,28 @@
+/*
+ * prepare.h - what the store keeps beside a message's bytes, computed once
+ * when the message arrives: ENVELOPE, BODYSTRUCTURE and BODY data and the
+ * sent date (DESIGN.md, "The store"), so FETCH never re-reads bodies for them.
+ *
+ * For a sealed message (later) the same is computed from its outer headers.
+ */
+#ifndef TRESOR_STORE_PREPARE_H
+#define TRESOR_STORE_PREPARE_H
+
+#include "store/store.h"
+
+/* Longest ENVELOPE / BODYSTRUCTURE text kept for one message. */
+#define STORE_META_MAX (16 * 1024 * 1024)
+
+struct store_prepared {
+	struct store_new_message msg; /* points at data and at the strings below */
+	char *envelope;
+	char *bodystructure;
+	char *body;
+};
+
+/* Parses data (kept alive by the caller) and fills p. Never fails. */
+void store_prepare(struct store_prepared *p, const char *data, size_t size, time_t internaldate,
+		   int internaldate_tz);
+void store_prepared_deinit(struct store_prepared *p);
+
+#endif

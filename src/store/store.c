@@ -1,0 +1,712 @@
+/*
+ * store.c - the public store API: checks and normalises every argument, then
+ * dispatches through the backend table (store-private.h). Also the parts all
+ * backends share: the error message, the process-wide change hook with its
+ * per-transaction pending list, keyword lists, and the _free functions.
+ *
+ * RFCs: RFC 3501 5.1 (INBOX is case-insensitive, '/' hierarchy), 2.3.2 and
+ * 9 (flag keywords are atoms, compared case-insensitively), RFC 6154
+ * (special-use bits).
+ *
+ * Limits: STORE_MAILBOX_NAME_MAX, STORE_KEYWORDS_MAX, STORE_KEYWORD_COUNT_MAX,
+ * STORE_ADDRESS_MAX, STORE_DOMAIN_MAX, STORE_PASSWORD_HASH_MAX.
+ *
+ * Attacker control: mailbox names, keywords and UID sets come from IMAP
+ * clients; addresses and domains from SMTP peers or administrators. Each is
+ * length-bounded and checked for forbidden bytes here, before any backend
+ * sees it; bad input is STORE_ERR_INVALID, never a crash.
+ */
+#include "store/store-private.h"
+
+#include "base/mem.h"
+#include "base/str.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Set once before threads start (store.h); read by whichever thread commits. */
+static store_notify_fn *store_notify_hook;
+static void *store_notify_ctx;
+
+static __thread char store_open_error[STORE_ERROR_MAX];
+
+#define STORE_FLAGS_ALL                                                                            \
+	(STORE_FLAG_SEEN | STORE_FLAG_ANSWERED | STORE_FLAG_FLAGGED | STORE_FLAG_DELETED |         \
+	 STORE_FLAG_DRAFT)
+#define STORE_USE_MASK ((1u << 7) - 1)
+
+/* --- common part --- */
+
+void store_common_init(struct store *s, const struct store_backend *backend)
+{
+	s->backend = backend;
+	s->error[0] = '\0';
+	s->pending = NULL;
+	s->n_pending = s->pending_cap = 0;
+}
+
+void store_common_deinit(struct store *s)
+{
+	XFREE(s->pending);
+	s->n_pending = s->pending_cap = 0;
+}
+
+int store_set_error(struct store *s, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->error, sizeof(s->error), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+const char *store_last_error(struct store *s)
+{
+	return s->error[0] != '\0' ? s->error : "no error";
+}
+
+void store_set_notify(store_notify_fn *fn, void *ctx)
+{
+	store_notify_hook = fn;
+	store_notify_ctx = ctx;
+}
+
+void store_notify_add(struct store *s, uint64_t mailbox_id)
+{
+	for (size_t i = 0; i < s->n_pending; i++) {
+		if (s->pending[i] == mailbox_id)
+			return;
+	}
+	if (s->n_pending == s->pending_cap) {
+		s->pending_cap = s->pending_cap ? s->pending_cap * 2 : 8;
+		s->pending = xreallocarray(s->pending, s->pending_cap, sizeof(*s->pending));
+	}
+	s->pending[s->n_pending++] = mailbox_id;
+}
+
+void store_notify_flush(struct store *s)
+{
+	size_t n = s->n_pending;
+
+	s->n_pending = 0;
+	if (store_notify_hook == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_notify_hook(s->pending[i], store_notify_ctx);
+}
+
+void store_notify_discard(struct store *s)
+{
+	s->n_pending = 0;
+}
+
+/* --- keywords --- */
+
+/* RFC 3501 9: atom-char excludes CTL, SP and atom-specials; '\' starts system flags. */
+static bool keyword_char(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && strchr("(){%*\"\\]", c) == NULL;
+}
+
+/* Next space-separated word of *p; returns its length (0 at the end). */
+static size_t keyword_next(const char **p, const char **word_r)
+{
+	const char *s = *p;
+	size_t n = 0;
+
+	while (*s == ' ')
+		s++;
+	*word_r = s;
+	while (s[n] != '\0' && s[n] != ' ')
+		n++;
+	*p = s + n;
+	return n;
+}
+
+bool store_keywords_valid(const char *kw)
+{
+	const char *word;
+	size_t n, count = 0;
+
+	if (kw == NULL)
+		return true;
+	if (strlen(kw) > STORE_KEYWORDS_MAX)
+		return false;
+	while ((n = keyword_next(&kw, &word)) > 0) {
+		if (++count > STORE_KEYWORD_COUNT_MAX)
+			return false;
+		for (size_t i = 0; i < n; i++) {
+			if (!keyword_char((unsigned char)word[i]))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* True if the list (space-separated) holds word, ignoring ASCII case. */
+static bool keyword_in(const char *list, const char *word, size_t n)
+{
+	const char *w;
+	size_t len;
+
+	if (list == NULL)
+		return false;
+	while ((len = keyword_next(&list, &w)) > 0) {
+		if (len == n && strncasecmp(w, word, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+struct keyword_out {
+	char *buf;
+	size_t len;
+	size_t count;
+	bool overflow;
+};
+
+static void keyword_out_add(struct keyword_out *o, const char *word, size_t n)
+{
+	if (o->overflow)
+		return;
+	o->buf[o->len] = '\0';
+	if (keyword_in(o->buf, word, n))
+		return;
+	if (o->count == STORE_KEYWORD_COUNT_MAX ||
+	    STORE_KEYWORDS_MAX - o->len < n + (o->len > 0 ? 1 : 0)) {
+		o->overflow = true;
+		return;
+	}
+	if (o->len > 0)
+		o->buf[o->len++] = ' ';
+	memcpy(o->buf + o->len, word, n);
+	o->len += n;
+	o->count++;
+}
+
+/* Adds the words of list, skipping those in drop (if any). */
+static void keyword_out_add_list(struct keyword_out *o, const char *list, const char *drop)
+{
+	const char *w;
+	size_t n;
+
+	if (list == NULL)
+		return;
+	while ((n = keyword_next(&list, &w)) > 0) {
+		if (!keyword_in(drop, w, n))
+			keyword_out_add(o, w, n);
+	}
+}
+
+int store_keywords_apply(const char *cur, enum store_flags_mode mode, const char *arg,
+			 char out[STORE_KEYWORDS_MAX + 1])
+{
+	struct keyword_out o = {.buf = out};
+
+	switch (mode) {
+	case STORE_FLAGS_SET:
+		keyword_out_add_list(&o, arg, NULL);
+		break;
+	case STORE_FLAGS_ADD:
+		keyword_out_add_list(&o, cur, NULL);
+		keyword_out_add_list(&o, arg, NULL);
+		break;
+	case STORE_FLAGS_REMOVE:
+		keyword_out_add_list(&o, cur, arg);
+		break;
+	}
+	out[o.len] = '\0';
+	return o.overflow ? STORE_ERR_INVALID : STORE_OK;
+}
+
+/* --- argument checks --- */
+
+static bool printable_ascii(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* Lowercases a domain name into out; false if empty, too long or not plain. */
+static bool domain_normalize(const char *d, char out[STORE_DOMAIN_MAX + 1])
+{
+	size_t n;
+
+	if (d == NULL || (n = strlen(d)) == 0 || n > STORE_DOMAIN_MAX)
+		return false;
+	if (!printable_ascii(d) || strpbrk(d, "@/\\\"") != NULL || d[0] == '.')
+		return false;
+	memcpy(out, d, n + 1);
+	str_lower(out);
+	return true;
+}
+
+/* Lowercases local@domain into out; *domain_r points at the domain in out. */
+static bool address_normalize(const char *a, char out[STORE_ADDRESS_MAX + 1],
+			      const char **domain_r)
+{
+	char d[STORE_DOMAIN_MAX + 1];
+	const char *at;
+	size_t n;
+
+	if (a == NULL || (n = strlen(a)) == 0 || n > STORE_ADDRESS_MAX || !printable_ascii(a))
+		return false;
+	at = strrchr(a, '@');
+	if (at == NULL || at == a || !domain_normalize(at + 1, d))
+		return false;
+	memcpy(out, a, n + 1);
+	str_lower(out);
+	*domain_r = out + (at - a) + 1;
+	return true;
+}
+
+static bool password_hash_valid(const char *h)
+{
+	size_t n;
+
+	return h != NULL && (n = strlen(h)) > 0 && n <= STORE_PASSWORD_HASH_MAX &&
+	       printable_ascii(h);
+}
+
+/* Length of the UTF-8 sequence at s, or 0 if it is not well-formed. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	size_t n;
+	unsigned min, cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, min = 0x80, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, min = 0x800, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, min = 0x10000, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * Checks a mailbox name and copies it to out with "INBOX" in capitals. A name
+ * is valid UTF-8 without control characters or list wildcards, and has no
+ * empty hierarchy level (no leading, trailing or doubled separator).
+ */
+static bool mailbox_name_normalize(const char *name, char out[STORE_MAILBOX_NAME_MAX + 1])
+{
+	const unsigned char *p;
+	size_t n, len;
+
+	if (name == NULL || (len = strlen(name)) == 0 || len > STORE_MAILBOX_NAME_MAX)
+		return false;
+	if (name[0] == STORE_SEP || name[len - 1] == STORE_SEP)
+		return false;
+	for (p = (const unsigned char *)name; *p != '\0'; p += n) {
+		if (*p < 0x20 || *p == 0x7f || *p == '*' || *p == '%')
+			return false;
+		if (*p == STORE_SEP && p[1] == STORE_SEP)
+			return false;
+		if ((n = utf8_seq(p)) == 0)
+			return false;
+	}
+	if (str_eq_ci(name, "INBOX"))
+		name = "INBOX";
+	memcpy(out, name, len + 1);
+	return true;
+}
+
+static bool uid_ranges_valid(const struct store_uid_range *uids, size_t n)
+{
+	if (n > 0 && uids == NULL)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (uids[i].lo > uids[i].hi)
+			return false;
+		if (i > 0 && uids[i].lo <= uids[i - 1].hi)
+			return false;
+	}
+	return true;
+}
+
+static int invalid(struct store *s, const char *what)
+{
+	return store_set_error(s, STORE_ERR_INVALID, "invalid %s", what);
+}
+
+/* --- lifecycle --- */
+
+struct store *store_open(const char *data_dir, const char **error_r)
+{
+	struct store *s;
+	const char *error = NULL;
+
+	if (data_dir == NULL || data_dir[0] == '\0') {
+		*error_r = "store_open: empty data directory";
+		return NULL;
+	}
+	s = store_sqlite.open(data_dir, &error);
+	if (s == NULL) {
+		snprintf(store_open_error, sizeof(store_open_error), "%s",
+			 error != NULL ? error : "store_open failed");
+		*error_r = store_open_error;
+	}
+	return s;
+}
+
+void store_close(struct store **_s)
+{
+	struct store *s = *_s;
+
+	if (s == NULL)
+		return;
+	*_s = NULL;
+	s->backend->close(s);
+}
+
+/* --- domains --- */
+
+int store_domain_add(struct store *s, const char *domain)
+{
+	char d[STORE_DOMAIN_MAX + 1];
+
+	if (!domain_normalize(domain, d))
+		return invalid(s, "domain");
+	return s->backend->domain_add(s, d);
+}
+
+int store_domain_del(struct store *s, const char *domain)
+{
+	char d[STORE_DOMAIN_MAX + 1];
+
+	if (!domain_normalize(domain, d))
+		return invalid(s, "domain");
+	return s->backend->domain_del(s, d);
+}
+
+int store_domain_exists(struct store *s, const char *domain)
+{
+	char d[STORE_DOMAIN_MAX + 1];
+
+	if (!domain_normalize(domain, d))
+		return 0;
+	return s->backend->domain_exists(s, d);
+}
+
+int store_domain_list(struct store *s, char ***names_r, size_t *n_r)
+{
+	*names_r = NULL;
+	*n_r = 0;
+	return s->backend->domain_list(s, names_r, n_r);
+}
+
+/* --- accounts --- */
+
+int store_user_add(struct store *s, const char *address, const char *password_hash)
+{
+	char a[STORE_ADDRESS_MAX + 1];
+	const char *domain;
+
+	if (!address_normalize(address, a, &domain))
+		return invalid(s, "address");
+	if (!password_hash_valid(password_hash))
+		return invalid(s, "password hash");
+	return s->backend->user_add(s, a, domain, password_hash);
+}
+
+int store_user_del(struct store *s, const char *address)
+{
+	char a[STORE_ADDRESS_MAX + 1];
+	const char *domain;
+
+	if (!address_normalize(address, a, &domain))
+		return invalid(s, "address");
+	return s->backend->user_del(s, a);
+}
+
+int store_user_set_password(struct store *s, const char *address, const char *password_hash)
+{
+	char a[STORE_ADDRESS_MAX + 1];
+	const char *domain;
+
+	if (!address_normalize(address, a, &domain))
+		return invalid(s, "address");
+	if (!password_hash_valid(password_hash))
+		return invalid(s, "password hash");
+	return s->backend->user_set_password(s, a, password_hash);
+}
+
+int store_user_lookup(struct store *s, const char *address, struct store_user *user_r)
+{
+	char a[STORE_ADDRESS_MAX + 1];
+	const char *domain;
+
+	memset(user_r, 0, sizeof(*user_r));
+	if (!address_normalize(address, a, &domain))
+		return store_set_error(s, STORE_ERR_NOTFOUND, "no such user");
+	return s->backend->user_lookup(s, a, user_r);
+}
+
+int store_user_list(struct store *s, char ***addresses_r, size_t *n_r)
+{
+	*addresses_r = NULL;
+	*n_r = 0;
+	return s->backend->user_list(s, addresses_r, n_r);
+}
+
+void store_user_deinit(struct store_user *u)
+{
+	if (u == NULL)
+		return;
+	XFREE(u->address);
+	XFREE(u->password_hash);
+}
+
+/* --- mailboxes --- */
+
+int store_mailbox_list(struct store *s, uint64_t user_id, struct store_mailbox **boxes_r,
+		       size_t *n_r)
+{
+	*boxes_r = NULL;
+	*n_r = 0;
+	return s->backend->mailbox_list(s, user_id, boxes_r, n_r);
+}
+
+int store_mailbox_get(struct store *s, uint64_t user_id, const char *name,
+		      struct store_mailbox *box_r)
+{
+	char n[STORE_MAILBOX_NAME_MAX + 1];
+
+	memset(box_r, 0, sizeof(*box_r));
+	if (!mailbox_name_normalize(name, n))
+		return store_set_error(s, STORE_ERR_NOTFOUND, "no such mailbox");
+	return s->backend->mailbox_get(s, user_id, n, box_r);
+}
+
+int store_mailbox_create(struct store *s, uint64_t user_id, const char *name,
+			 unsigned special_use)
+{
+	char n[STORE_MAILBOX_NAME_MAX + 1];
+
+	if (!mailbox_name_normalize(name, n))
+		return invalid(s, "mailbox name");
+	if ((special_use & ~STORE_USE_MASK) != 0)
+		return invalid(s, "special-use");
+	return s->backend->mailbox_create(s, user_id, n, special_use);
+}
+
+int store_mailbox_delete(struct store *s, uint64_t user_id, const char *name)
+{
+	char n[STORE_MAILBOX_NAME_MAX + 1];
+
+	if (!mailbox_name_normalize(name, n))
+		return store_set_error(s, STORE_ERR_NOTFOUND, "no such mailbox");
+	if (strcmp(n, "INBOX") == 0)
+		return store_set_error(s, STORE_ERR_INVALID, "INBOX cannot be deleted");
+	return s->backend->mailbox_delete(s, user_id, n);
+}
+
+int store_mailbox_rename(struct store *s, uint64_t user_id, const char *from, const char *to)
+{
+	char f[STORE_MAILBOX_NAME_MAX + 1], t[STORE_MAILBOX_NAME_MAX + 1];
+	size_t flen;
+
+	if (!mailbox_name_normalize(from, f))
+		return store_set_error(s, STORE_ERR_NOTFOUND, "no such mailbox");
+	if (!mailbox_name_normalize(to, t))
+		return invalid(s, "mailbox name");
+	if (strcmp(t, "INBOX") == 0)
+		return store_set_error(s, STORE_ERR_INVALID, "cannot rename onto INBOX");
+	if (strcmp(f, t) == 0)
+		return store_set_error(s, STORE_ERR_EXISTS, "mailbox exists");
+	flen = strlen(f);
+	/* Renaming a mailbox under itself would loop its own hierarchy. */
+	if (strcmp(f, "INBOX") != 0 && strncmp(t, f, flen) == 0 && t[flen] == STORE_SEP)
+		return store_set_error(s, STORE_ERR_INVALID, "cannot rename under itself");
+	return s->backend->mailbox_rename(s, user_id, f, t);
+}
+
+int store_mailbox_subscribe(struct store *s, uint64_t user_id, const char *name, bool on)
+{
+	char n[STORE_MAILBOX_NAME_MAX + 1];
+
+	if (!mailbox_name_normalize(name, n))
+		return invalid(s, "mailbox name");
+	return s->backend->mailbox_subscribe(s, user_id, n, on);
+}
+
+int store_subscriptions(struct store *s, uint64_t user_id, char ***names_r, size_t *n_r)
+{
+	*names_r = NULL;
+	*n_r = 0;
+	return s->backend->subscriptions(s, user_id, names_r, n_r);
+}
+
+int store_mailbox_status(struct store *s, uint64_t mailbox_id, struct store_status *st_r)
+{
+	memset(st_r, 0, sizeof(*st_r));
+	return s->backend->mailbox_status(s, mailbox_id, st_r);
+}
+
+int store_mailbox_take_recent(struct store *s, uint64_t mailbox_id, uint32_t *recent_uid_r)
+{
+	*recent_uid_r = 0;
+	return s->backend->mailbox_take_recent(s, mailbox_id, recent_uid_r);
+}
+
+void store_mailbox_deinit(struct store_mailbox *box)
+{
+	if (box != NULL)
+		XFREE(box->name);
+}
+
+void store_mailbox_free_array(struct store_mailbox **_boxes, size_t n)
+{
+	struct store_mailbox *boxes = *_boxes;
+
+	if (boxes == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_mailbox_deinit(&boxes[i]);
+	XFREE(*_boxes);
+}
+
+/* --- messages --- */
+
+int store_deliver(struct store *s, const struct store_new_message *msg,
+		  const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r)
+{
+	if (msg == NULL || (msg->data == NULL && msg->size > 0))
+		return invalid(s, "message");
+	if (n_targets == 0 || targets == NULL)
+		return invalid(s, "delivery without target");
+	for (size_t i = 0; i < n_targets; i++) {
+		if ((targets[i].flags & ~STORE_FLAGS_ALL) != 0 ||
+		    !store_keywords_valid(targets[i].keywords))
+			return invalid(s, "flags");
+	}
+	return s->backend->deliver(s, msg, targets, n_targets, uids_r);
+}
+
+int store_entries(struct store *s, uint64_t mailbox_id, struct store_entry **entries_r,
+		  size_t *n_r)
+{
+	*entries_r = NULL;
+	*n_r = 0;
+	return s->backend->entries(s, mailbox_id, entries_r, n_r);
+}
+
+void store_entries_free(struct store_entry **_entries, size_t n)
+{
+	struct store_entry *e = *_entries;
+
+	if (e == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(e[i].keywords);
+	XFREE(*_entries);
+}
+
+int store_message_meta(struct store *s, uint64_t mailbox_id, uint32_t uid,
+		       struct store_message_meta *meta_r)
+{
+	memset(meta_r, 0, sizeof(*meta_r));
+	return s->backend->message_meta(s, mailbox_id, uid, meta_r);
+}
+
+void store_message_meta_deinit(struct store_message_meta *meta)
+{
+	if (meta == NULL)
+		return;
+	XFREE(meta->envelope);
+	XFREE(meta->bodystructure);
+	XFREE(meta->body);
+}
+
+int store_message_data(struct store *s, uint64_t message_id, char **data_r, size_t *size_r)
+{
+	*data_r = NULL;
+	*size_r = 0;
+	return s->backend->message_data(s, message_id, data_r, size_r);
+}
+
+int store_flags(struct store *s, uint64_t mailbox_id, const struct store_uid_range *uids,
+		size_t n_uids, enum store_flags_mode mode, unsigned flags, const char *keywords,
+		uint64_t unchangedsince, struct store_change **changes_r, size_t *n_changes_r,
+		uint32_t **failed_r, size_t *n_failed_r)
+{
+	*changes_r = NULL;
+	*n_changes_r = 0;
+	*failed_r = NULL;
+	*n_failed_r = 0;
+	if (mode != STORE_FLAGS_SET && mode != STORE_FLAGS_ADD && mode != STORE_FLAGS_REMOVE)
+		return invalid(s, "flags mode");
+	if ((flags & ~STORE_FLAGS_ALL) != 0 || !store_keywords_valid(keywords))
+		return invalid(s, "flags");
+	if (!uid_ranges_valid(uids, n_uids))
+		return invalid(s, "UID set");
+	return s->backend->flags(s, mailbox_id, uids, n_uids, mode, flags, keywords,
+				 unchangedsince, changes_r, n_changes_r, failed_r, n_failed_r);
+}
+
+void store_changes_array_free(struct store_change **_c, size_t n)
+{
+	struct store_change *c = *_c;
+
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(c[i].keywords);
+	XFREE(*_c);
+}
+
+int store_expunge(struct store *s, uint64_t mailbox_id, const struct store_uid_range *uids,
+		  size_t n_uids, uint32_t **expunged_r, size_t *n_r)
+{
+	*expunged_r = NULL;
+	*n_r = 0;
+	if (!uid_ranges_valid(uids, n_uids))
+		return invalid(s, "UID set");
+	return s->backend->expunge(s, mailbox_id, uids, n_uids, expunged_r, n_r);
+}
+
+int store_copy(struct store *s, uint64_t src_mailbox_id, const struct store_uid_range *uids,
+	       size_t n_uids, uint64_t dst_mailbox_id, bool move, uint32_t **src_r,
+	       uint32_t **dst_r, size_t *n_r, uint32_t *dst_uidvalidity_r)
+{
+	*src_r = NULL;
+	*dst_r = NULL;
+	*n_r = 0;
+	*dst_uidvalidity_r = 0;
+	if (!uid_ranges_valid(uids, n_uids))
+		return invalid(s, "UID set");
+	return s->backend->copy(s, src_mailbox_id, uids, n_uids, dst_mailbox_id, move, src_r,
+				dst_r, n_r, dst_uidvalidity_r);
+}
+
+int store_changes_since(struct store *s, uint64_t mailbox_id, uint64_t since,
+			struct store_changes *ch_r)
+{
+	memset(ch_r, 0, sizeof(*ch_r));
+	return s->backend->changes_since(s, mailbox_id, since, ch_r);
+}
+
+void store_changes_deinit(struct store_changes *ch)
+{
+	if (ch == NULL)
+		return;
+	store_changes_array_free(&ch->changed, ch->n_changed);
+	XFREE(ch->expunged);
+	ch->n_changed = ch->n_expunged = 0;
+}

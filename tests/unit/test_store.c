@@ -1,0 +1,1139 @@
+/*
+ * test_store.c - unit tests of the mail store (store.h) on the real SQLite
+ * backend, each test in a fresh temporary directory under /tmp.
+ *
+ * Covers domains, accounts and their default mailboxes, mailbox create /
+ * delete / rename (children, INBOX), subscriptions, single-instance message
+ * storage, UIDs and MODSEQ, flags and keywords, UNCHANGEDSINCE, expunge and
+ * its log, changes_since, copy and move, status and \Recent, the change hook
+ * (on commit only), UIDVALIDITY after delete + create, two connections, and
+ * reopening. A second raw sqlite3 connection inspects the database file.
+ */
+#include "store/store.h"
+
+#include "base/mem.h"
+#include "base/str.h"
+
+#include <ftw.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+struct fx {
+	char dir[64];
+	struct store *s;
+	uint64_t user;
+	uint64_t inbox;
+};
+
+/* --- helpers --- */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static struct store *fx_open(struct fx *f)
+{
+	const char *error = NULL;
+	struct store *s = store_open(f->dir, &error);
+
+	if (s == NULL)
+		fail_msg("store_open: %s", error);
+	return s;
+}
+
+static uint64_t box_id(struct store *s, uint64_t user, const char *name)
+{
+	struct store_mailbox box;
+	uint64_t id;
+
+	assert_int_equal(store_mailbox_get(s, user, name, &box), STORE_OK);
+	id = box.id;
+	store_mailbox_deinit(&box);
+	return id;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = xcalloc(1, sizeof(*f));
+	struct store_user u;
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/tresor-store-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	/* A subdirectory that store_open must create itself. */
+	strcat(f->dir, "/data");
+	f->s = fx_open(f);
+	assert_int_equal(store_domain_add(f->s, "example.org"), STORE_OK);
+	assert_int_equal(store_user_add(f->s, "alice@example.org", "$argon2id$x"), STORE_OK);
+	assert_int_equal(store_user_lookup(f->s, "alice@example.org", &u), STORE_OK);
+	f->user = u.id;
+	store_user_deinit(&u);
+	f->inbox = box_id(f->s, f->user, "INBOX");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	store_close(&f->s);
+	*strrchr(f->dir, '/') = '\0';
+	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+/* Runs a one-number query on the database file through a separate connection. */
+static int64_t sql_count(struct fx *f, const char *sql)
+{
+	char path[128];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	snprintf(path, sizeof(path), "%s/tresor.db", f->dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static const char test_body[] = "From: bob@example.net\r\nSubject: hi\r\n\r\nHello\r\n";
+
+static struct store_new_message test_msg(void)
+{
+	return (struct store_new_message){
+		.data = test_body,
+		.size = sizeof(test_body) - 1,
+		.internaldate = 1700000000,
+		.internaldate_tz = 60,
+		.envelope = "(NIL \"hi\" NIL NIL NIL NIL NIL NIL NIL NIL)",
+		.bodystructure = "(\"text\" \"plain\" NIL NIL NIL \"7bit\" 7 1 NIL NIL NIL NIL)",
+		.body = "(\"text\" \"plain\" NIL NIL NIL \"7bit\" 7 1)",
+		.sent_date = 1699999999,
+	};
+}
+
+static uint32_t deliver(struct store *s, uint64_t box, unsigned flags, const char *kw)
+{
+	struct store_new_message m = test_msg();
+	struct store_new_entry t = {.mailbox_id = box, .flags = flags, .keywords = kw};
+	uint32_t uid = 0;
+
+	assert_int_equal(store_deliver(s, &m, &t, 1, &uid), STORE_OK);
+	return uid;
+}
+
+static struct store_status status(struct store *s, uint64_t box)
+{
+	struct store_status st;
+
+	assert_int_equal(store_mailbox_status(s, box, &st), STORE_OK);
+	return st;
+}
+
+static int set_flags(struct store *s, uint64_t box, uint32_t lo, uint32_t hi,
+		     enum store_flags_mode mode, unsigned flags, const char *kw,
+		     uint64_t unchangedsince, size_t *n_changes_r, size_t *n_failed_r)
+{
+	struct store_uid_range r = {lo, hi};
+	struct store_change *c;
+	uint32_t *failed;
+	size_t nc, nf;
+	int ret;
+
+	ret = store_flags(s, box, &r, 1, mode, flags, kw, unchangedsince, &c, &nc, &failed, &nf);
+	store_changes_array_free(&c, nc);
+	free(failed);
+	if (n_changes_r != NULL)
+		*n_changes_r = nc;
+	if (n_failed_r != NULL)
+		*n_failed_r = nf;
+	return ret;
+}
+
+/* The entry with uid (must exist); keywords copied into kw. */
+static struct store_entry entry(struct store *s, uint64_t box, uint32_t uid, char *kw,
+				size_t kw_size)
+{
+	struct store_entry *e, found = {0};
+	size_t n;
+
+	assert_int_equal(store_entries(s, box, &e, &n), STORE_OK);
+	for (size_t i = 0; i < n; i++) {
+		if (e[i].uid == uid) {
+			found = e[i];
+			snprintf(kw, kw_size, "%s", e[i].keywords != NULL ? e[i].keywords : "");
+		}
+	}
+	store_entries_free(&e, n);
+	assert_int_equal(found.uid, uid);
+	found.keywords = NULL;
+	return found;
+}
+
+/* --- domains and accounts --- */
+
+static void test_domains(void **state)
+{
+	struct fx *f = *state;
+	char **names;
+	size_t n;
+
+	assert_int_equal(store_domain_exists(f->s, "EXAMPLE.org"), 1);
+	assert_int_equal(store_domain_exists(f->s, "example.com"), 0);
+	assert_int_equal(store_domain_add(f->s, "Example.ORG"), STORE_ERR_EXISTS);
+	assert_int_equal(store_domain_add(f->s, "b.example"), STORE_OK);
+	assert_int_equal(store_domain_add(f->s, "bad domain"), STORE_ERR_INVALID);
+	assert_int_equal(store_domain_add(f->s, ""), STORE_ERR_INVALID);
+	assert_int_equal(store_domain_list(f->s, &names, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "b.example");
+	assert_string_equal(names[1], "example.org");
+	str_list_free(&names, n);
+
+	/* Refused while it has accounts. */
+	assert_int_equal(store_domain_del(f->s, "example.org"), STORE_ERR_INVALID);
+	assert_int_equal(store_domain_del(f->s, "nowhere.example"), STORE_ERR_NOTFOUND);
+	assert_int_equal(store_user_del(f->s, "alice@example.org"), STORE_OK);
+	assert_int_equal(store_domain_del(f->s, "example.org"), STORE_OK);
+	assert_int_equal(store_domain_exists(f->s, "example.org"), 0);
+}
+
+static void test_users(void **state)
+{
+	static const struct {
+		const char *name;
+		unsigned use;
+	} want[] = {{"Archive", STORE_USE_ARCHIVE}, {"Drafts", STORE_USE_DRAFTS},
+		    {"INBOX", 0},		    {"Junk", STORE_USE_JUNK},
+		    {"Sent", STORE_USE_SENT},	    {"Trash", STORE_USE_TRASH}};
+	struct fx *f = *state;
+	struct store_mailbox *boxes;
+	struct store_user u;
+	char **names;
+	size_t n;
+
+	assert_int_equal(store_user_add(f->s, "bob@nowhere.example", "h"), STORE_ERR_NOTFOUND);
+	assert_int_equal(store_user_add(f->s, "ALICE@example.org", "h"), STORE_ERR_EXISTS);
+	assert_int_equal(store_user_add(f->s, "no-at-sign", "h"), STORE_ERR_INVALID);
+	assert_int_equal(store_user_add(f->s, "Bob@Example.ORG", "hash-b"), STORE_OK);
+	assert_int_equal(store_user_lookup(f->s, "bob@example.org", &u), STORE_OK);
+	assert_string_equal(u.address, "bob@example.org");
+	assert_string_equal(u.password_hash, "hash-b");
+	store_user_deinit(&u);
+
+	assert_int_equal(store_user_set_password(f->s, "BOB@example.org", "hash-c"), STORE_OK);
+	assert_int_equal(store_user_lookup(f->s, "bob@example.org", &u), STORE_OK);
+	assert_string_equal(u.password_hash, "hash-c");
+	store_user_deinit(&u);
+	assert_int_equal(store_user_set_password(f->s, "eve@example.org", "x"),
+			 STORE_ERR_NOTFOUND);
+
+	assert_int_equal(store_user_list(f->s, &names, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "alice@example.org");
+	assert_string_equal(names[1], "bob@example.org");
+	str_list_free(&names, n);
+
+	assert_int_equal(store_mailbox_list(f->s, f->user, &boxes, &n), STORE_OK);
+	assert_int_equal(n, N_ELEMENTS(want));
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(boxes[i].name, want[i].name);
+		assert_int_equal(boxes[i].special_use, want[i].use);
+		assert_true(boxes[i].subscribed);
+		assert_int_equal(boxes[i].uidnext, 1);
+		assert_true(boxes[i].uidvalidity > 0);
+	}
+	store_mailbox_free_array(&boxes, n);
+	assert_null(boxes);
+	assert_int_equal(store_subscriptions(f->s, f->user, &names, &n), STORE_OK);
+	assert_int_equal(n, 6);
+	str_list_free(&names, n);
+
+	/* Deleting an account removes its mailboxes, entries and messages. */
+	deliver(f->s, f->inbox, 0, NULL);
+	assert_int_equal(store_user_del(f->s, "alice@example.org"), STORE_OK);
+	assert_int_equal(store_user_lookup(f->s, "alice@example.org", &u), STORE_ERR_NOTFOUND);
+	assert_int_equal(store_user_del(f->s, "alice@example.org"), STORE_ERR_NOTFOUND);
+	assert_int_equal(store_mailbox_list(f->s, f->user, &boxes, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM messages"), 0);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM entries"), 0);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM subscriptions"), 6); /* bob's */
+}
+
+/* --- mailboxes --- */
+
+static void test_mailbox_create_delete(void **state)
+{
+	static const char *const bad[] = {"",	   "/a",     "a/",	  "a//b",
+					  "a*",	   "a%b",    "a\tb",	  "\xff\xfe",
+					  "\xc0\xaf"};
+	struct fx *f = *state;
+	struct store_mailbox box;
+	char longname[STORE_MAILBOX_NAME_MAX + 2];
+
+	assert_int_equal(store_mailbox_create(f->s, f->user, "a", 0), STORE_OK);
+	assert_int_equal(store_mailbox_create(f->s, f->user, "a/b", STORE_USE_FLAGGED), STORE_OK);
+	assert_int_equal(store_mailbox_create(f->s, f->user, "a", 0), STORE_ERR_EXISTS);
+	assert_int_equal(store_mailbox_create(f->s, f->user, "inbox", 0), STORE_ERR_EXISTS);
+	assert_int_equal(store_mailbox_create(f->s, f->user, "Ünïcødé/ß", 0), STORE_OK);
+	assert_int_equal(store_mailbox_create(f->s, 999999, "x", 0), STORE_ERR_NOTFOUND);
+	for (size_t i = 0; i < N_ELEMENTS(bad); i++)
+		assert_int_equal(store_mailbox_create(f->s, f->user, bad[i], 0),
+				 STORE_ERR_INVALID);
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(store_mailbox_create(f->s, f->user, longname, 0), STORE_ERR_INVALID);
+
+	/* INBOX is case-insensitive; other names are not. */
+	assert_int_equal(store_mailbox_get(f->s, f->user, "iNbOx", &box), STORE_OK);
+	assert_string_equal(box.name, "INBOX");
+	assert_int_equal(box.id, f->inbox);
+	store_mailbox_deinit(&box);
+	assert_int_equal(store_mailbox_get(f->s, f->user, "A", &box), STORE_ERR_NOTFOUND);
+	assert_int_equal(store_mailbox_get(f->s, f->user, "a/b", &box), STORE_OK);
+	assert_int_equal(box.special_use, STORE_USE_FLAGGED);
+	assert_false(box.subscribed);
+	store_mailbox_deinit(&box);
+
+	assert_int_equal(store_mailbox_delete(f->s, f->user, "inbox"), STORE_ERR_INVALID);
+	assert_int_equal(store_mailbox_delete(f->s, f->user, "a"), STORE_ERR_HASCHILD);
+	assert_int_equal(store_mailbox_delete(f->s, f->user, "nope"), STORE_ERR_NOTFOUND);
+
+	/* Deleting a mailbox drops its entries and their messages. */
+	deliver(f->s, box_id(f->s, f->user, "a/b"), 0, NULL);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM messages"), 1);
+	assert_int_equal(store_mailbox_delete(f->s, f->user, "a/b"), STORE_OK);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM messages"), 0);
+	assert_int_equal(store_mailbox_delete(f->s, f->user, "a"), STORE_OK);
+	assert_int_equal(store_mailbox_get(f->s, f->user, "a", &box), STORE_ERR_NOTFOUND);
+}
+
+static void test_mailbox_rename(void **state)
+{
+	struct fx *f = *state;
+	struct store_mailbox a, b;
+	char **names;
+	size_t n;
+
+	assert_int_equal(store_mailbox_create(f->s, f->user, "a", 0), STORE_OK);
+	assert_int_equal(store_mailbox_create(f->s, f->user, "a/x", 0), STORE_OK);
+	assert_int_equal(store_mailbox_create(f->s, f->user, "a/x/y", 0), STORE_OK);
+	assert_int_equal(store_mailbox_create(f->s, f->user, "ab", 0), STORE_OK);
+	assert_int_equal(store_mailbox_subscribe(f->s, f->user, "a/x", true), STORE_OK);
+	deliver(f->s, box_id(f->s, f->user, "a/x"), 0, NULL);
+	assert_int_equal(store_mailbox_get(f->s, f->user, "a/x", &a), STORE_OK);
+
+	assert_int_equal(store_mailbox_rename(f->s, f->user, "a", "b"), STORE_OK);
+	assert_int_equal(store_mailbox_get(f->s, f->user, "b/x", &b), STORE_OK);
+	assert_int_equal(b.id, a.id);
+	assert_int_equal(b.uidvalidity, a.uidvalidity); /* kept, as Dovecot does */
+	assert_int_equal(b.uidnext, 2);
+	assert_true(b.subscribed); /* the subscription followed */
+	store_mailbox_deinit(&a);
+	store_mailbox_deinit(&b);
+	box_id(f->s, f->user, "b");
+	box_id(f->s, f->user, "b/x/y");
+	box_id(f->s, f->user, "ab"); /* a sibling with the same prefix did not move */
+	assert_int_equal(store_mailbox_get(f->s, f->user, "a", &a), STORE_ERR_NOTFOUND);
+	assert_int_equal(store_mailbox_get(f->s, f->user, "a/x", &a), STORE_ERR_NOTFOUND);
+	assert_int_equal(store_subscriptions(f->s, f->user, &names, &n), STORE_OK);
+	assert_int_equal(n, 7);
+	assert_string_equal(names[6], "b/x");
+	str_list_free(&names, n);
+
+	assert_int_equal(store_mailbox_rename(f->s, f->user, "b", "ab"), STORE_ERR_EXISTS);
+	assert_int_equal(store_mailbox_rename(f->s, f->user, "b", "INBOX"), STORE_ERR_INVALID);
+	assert_int_equal(store_mailbox_rename(f->s, f->user, "b", "b/z"), STORE_ERR_INVALID);
+	assert_int_equal(store_mailbox_rename(f->s, f->user, "zz", "c"), STORE_ERR_NOTFOUND);
+
+	/* A child collision rolls the whole rename back. */
+	assert_int_equal(store_mailbox_create(f->s, f->user, "c/x", 0), STORE_OK);
+	assert_int_equal(store_mailbox_rename(f->s, f->user, "b", "c"), STORE_ERR_EXISTS);
+	box_id(f->s, f->user, "b");
+	box_id(f->s, f->user, "b/x");
+	assert_int_equal(store_mailbox_get(f->s, f->user, "c", &a), STORE_ERR_NOTFOUND);
+
+	/* Moving up a level where a new name equals an old one renamed later. */
+	assert_int_equal(store_mailbox_create(f->s, f->user, "p/q", 0), STORE_OK);
+	assert_int_equal(store_mailbox_create(f->s, f->user, "p/q/x", 0), STORE_OK);
+	assert_int_equal(store_mailbox_create(f->s, f->user, "p/q/q/x", 0), STORE_OK);
+	assert_int_equal(store_mailbox_rename(f->s, f->user, "p/q", "p"), STORE_OK);
+	box_id(f->s, f->user, "p");
+	box_id(f->s, f->user, "p/x");
+	box_id(f->s, f->user, "p/q/x");
+}
+
+static void test_rename_inbox(void **state)
+{
+	struct fx *f = *state;
+	struct store_mailbox inbox, old;
+	struct store_changes ch;
+	struct store_status st;
+	char kw[64];
+
+	deliver(f->s, f->inbox, STORE_FLAG_SEEN, "$Work");
+	deliver(f->s, f->inbox, 0, NULL);
+	assert_int_equal(store_mailbox_get(f->s, f->user, "INBOX", &inbox), STORE_OK);
+	assert_int_equal(store_mailbox_rename(f->s, f->user, "inbox", "Old"), STORE_OK);
+	assert_int_equal(store_mailbox_get(f->s, f->user, "Old", &old), STORE_OK);
+	assert_true(old.uidvalidity > inbox.uidvalidity);
+	st = status(f->s, old.id);
+	assert_int_equal(st.messages, 2);
+	assert_int_equal(entry(f->s, old.id, 1, kw, sizeof(kw)).flags, STORE_FLAG_SEEN);
+	assert_string_equal(kw, "$Work");
+
+	/* INBOX is still there, empty, same UIDVALIDITY, UIDNEXT not reset. */
+	st = status(f->s, f->inbox);
+	assert_int_equal(st.messages, 0);
+	assert_int_equal(st.uidnext, 3);
+	assert_int_equal(st.uidvalidity, inbox.uidvalidity);
+	assert_int_equal(store_changes_since(f->s, f->inbox, inbox.highestmodseq, &ch), STORE_OK);
+	assert_int_equal(ch.n_expunged, 2);
+	store_changes_deinit(&ch);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM messages"), 2);
+	assert_int_equal(store_mailbox_rename(f->s, f->user, "INBOX", "Old"), STORE_ERR_EXISTS);
+	store_mailbox_deinit(&inbox);
+	store_mailbox_deinit(&old);
+}
+
+static void test_subscriptions(void **state)
+{
+	struct fx *f = *state;
+	struct store_mailbox box;
+	char **names;
+	size_t n;
+
+	/* RFC 3501 6.3.6: a name need not exist to be subscribed. */
+	assert_int_equal(store_mailbox_subscribe(f->s, f->user, "ghost/one", true), STORE_OK);
+	assert_int_equal(store_mailbox_subscribe(f->s, f->user, "ghost/one", true), STORE_OK);
+	assert_int_equal(store_mailbox_subscribe(f->s, f->user, "Sent", false), STORE_OK);
+	assert_int_equal(store_mailbox_subscribe(f->s, f->user, "a//b", true), STORE_ERR_INVALID);
+	assert_int_equal(store_mailbox_get(f->s, f->user, "Sent", &box), STORE_OK);
+	assert_false(box.subscribed);
+	store_mailbox_deinit(&box);
+
+	assert_int_equal(store_mailbox_create(f->s, f->user, "kept", 0), STORE_OK);
+	assert_int_equal(store_mailbox_subscribe(f->s, f->user, "kept", true), STORE_OK);
+	assert_int_equal(store_mailbox_delete(f->s, f->user, "kept"), STORE_OK);
+
+	assert_int_equal(store_subscriptions(f->s, f->user, &names, &n), STORE_OK);
+	assert_int_equal(n, 7);
+	assert_string_equal(names[0], "Archive");
+	assert_string_equal(names[4], "Trash");
+	assert_string_equal(names[5], "ghost/one");
+	assert_string_equal(names[6], "kept"); /* survives the mailbox's deletion */
+	str_list_free(&names, n);
+}
+
+/* --- messages --- */
+
+static void test_deliver_stored_once(void **state)
+{
+	struct fx *f = *state;
+	uint64_t archive = box_id(f->s, f->user, "Archive");
+	struct store_new_message m = test_msg();
+	struct store_new_entry t[2] = {
+		{.mailbox_id = f->inbox, .keywords = "$Junk $junk NonJunk"},
+		{.mailbox_id = archive, .flags = STORE_FLAG_SEEN},
+	};
+	struct store_message_meta m1, m2;
+	uint32_t uids[2];
+	struct store_uid_range all = {1, UINT32_MAX};
+	char *data, kw[64];
+	uint32_t *exp;
+	size_t size, n;
+
+	assert_int_equal(store_deliver(f->s, &m, t, 2, uids), STORE_OK);
+	assert_int_equal(uids[0], 1);
+	assert_int_equal(uids[1], 1);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM messages"), 1);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM entries"), 2);
+	entry(f->s, f->inbox, 1, kw, sizeof(kw));
+	assert_string_equal(kw, "$Junk NonJunk"); /* deduplicated ignoring case */
+
+	assert_int_equal(store_message_meta(f->s, f->inbox, 1, &m1), STORE_OK);
+	assert_int_equal(store_message_meta(f->s, archive, 1, &m2), STORE_OK);
+	assert_int_equal(m1.message_id, m2.message_id);
+	assert_int_equal(m1.size, sizeof(test_body) - 1);
+	assert_int_equal(m1.internaldate, 1700000000);
+	assert_int_equal(m1.internaldate_tz, 60);
+	assert_int_equal(m1.sent_date, 1699999999);
+	assert_false(m1.sealed);
+	assert_string_equal(m1.envelope, m.envelope);
+	assert_string_equal(m1.bodystructure, m.bodystructure);
+	assert_string_equal(m1.body, m.body);
+	assert_int_equal(store_message_data(f->s, m1.message_id, &data, &size), STORE_OK);
+	assert_int_equal(size, sizeof(test_body) - 1);
+	assert_memory_equal(data, test_body, size);
+	assert_int_equal(data[size], '\0');
+	free(data);
+	store_message_meta_deinit(&m2);
+	assert_int_equal(store_message_meta(f->s, f->inbox, 2, &m2), STORE_ERR_NOTFOUND);
+	assert_null(m2.envelope);
+	assert_int_equal(store_message_data(f->s, 424242, &data, &size), STORE_ERR_NOTFOUND);
+
+	/* The message goes with its last entry. */
+	assert_int_equal(set_flags(f->s, f->inbox, 1, 1, STORE_FLAGS_ADD, STORE_FLAG_DELETED, NULL,
+				   0, NULL, NULL),
+			 STORE_OK);
+	assert_int_equal(store_expunge(f->s, f->inbox, &all, 1, &exp, &n), STORE_OK);
+	free(exp);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM messages"), 1);
+	assert_int_equal(store_message_data(f->s, m1.message_id, &data, &size), STORE_OK);
+	free(data);
+	assert_int_equal(set_flags(f->s, archive, 1, 1, STORE_FLAGS_ADD, STORE_FLAG_DELETED, NULL,
+				   0, NULL, NULL),
+			 STORE_OK);
+	assert_int_equal(store_expunge(f->s, archive, NULL, 0, &exp, &n), STORE_OK);
+	free(exp);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM messages"), 0);
+	assert_int_equal(store_message_data(f->s, m1.message_id, &data, &size),
+			 STORE_ERR_NOTFOUND);
+	store_message_meta_deinit(&m1);
+	store_message_meta_deinit(&m2);
+
+	/* Bad requests. */
+	assert_int_equal(store_deliver(f->s, &m, t, 0, uids), STORE_ERR_INVALID);
+	t[0].keywords = "bad\\kw";
+	assert_int_equal(store_deliver(f->s, &m, t, 1, uids), STORE_ERR_INVALID);
+	t[0].keywords = NULL;
+	t[0].flags = 1u << 12;
+	assert_int_equal(store_deliver(f->s, &m, t, 1, uids), STORE_ERR_INVALID);
+}
+
+static void test_uids_and_modseq(void **state)
+{
+	struct fx *f = *state;
+	struct store_status st = status(f->s, f->inbox);
+	struct store_entry *e;
+	uint64_t hms = st.highestmodseq;
+	size_t n;
+
+	assert_int_equal(st.uidnext, 1);
+	for (uint32_t i = 1; i <= 3; i++) {
+		assert_int_equal(deliver(f->s, f->inbox, 0, NULL), i);
+		st = status(f->s, f->inbox);
+		assert_int_equal(st.uidnext, i + 1);
+		assert_int_equal(st.highestmodseq, hms + i);
+	}
+	assert_int_equal(store_entries(f->s, f->inbox, &e, &n), STORE_OK);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(e[i].uid, i + 1);
+		assert_int_equal(e[i].modseq, hms + i + 1);
+		assert_null(e[i].keywords);
+	}
+	store_entries_free(&e, n);
+	assert_null(e);
+	assert_int_equal(store_entries(f->s, 987654, &e, &n), STORE_ERR_NOTFOUND);
+}
+
+static void test_flags(void **state)
+{
+	struct fx *f = *state;
+	struct store_uid_range r[2] = {{1, 1}, {3, 3}};
+	struct store_change *c;
+	struct store_entry e;
+	uint32_t *failed;
+	uint64_t hms;
+	size_t nc, nf;
+	char kw[STORE_KEYWORDS_MAX + 1];
+
+	for (int i = 0; i < 3; i++)
+		deliver(f->s, f->inbox, 0, NULL);
+	hms = status(f->s, f->inbox).highestmodseq;
+
+	/* +FLAGS on 1 and 3: both change, one new modseq. */
+	assert_int_equal(store_flags(f->s, f->inbox, r, 2, STORE_FLAGS_ADD,
+				     STORE_FLAG_SEEN | STORE_FLAG_FLAGGED, "$Label1 Work", 0, &c,
+				     &nc, &failed, &nf),
+			 STORE_OK);
+	assert_int_equal(nc, 2);
+	assert_int_equal(nf, 0);
+	assert_int_equal(c[0].uid, 1);
+	assert_int_equal(c[1].uid, 3);
+	assert_int_equal(c[0].flags, STORE_FLAG_SEEN | STORE_FLAG_FLAGGED);
+	assert_string_equal(c[0].keywords, "$Label1 Work");
+	assert_int_equal(c[0].modseq, hms + 1);
+	assert_int_equal(c[1].modseq, hms + 1);
+	store_changes_array_free(&c, nc);
+	free(failed);
+	assert_int_equal(status(f->s, f->inbox).highestmodseq, hms + 1);
+
+	/* The same again, keywords in another case: nothing changes, no new modseq. */
+	assert_int_equal(set_flags(f->s, f->inbox, 1, 3, STORE_FLAGS_ADD, STORE_FLAG_SEEN, "work",
+				   0, &nc, NULL),
+			 STORE_OK);
+	assert_int_equal(nc, 1); /* only UID 2 gained \Seen */
+	assert_int_equal(status(f->s, f->inbox).highestmodseq, hms + 2);
+	assert_int_equal(set_flags(f->s, f->inbox, 1, 1, STORE_FLAGS_ADD, STORE_FLAG_SEEN, "WORK",
+				   0, &nc, NULL),
+			 STORE_OK);
+	assert_int_equal(nc, 0);
+	assert_int_equal(status(f->s, f->inbox).highestmodseq, hms + 2);
+	e = entry(f->s, f->inbox, 1, kw, sizeof(kw));
+	assert_string_equal(kw, "$Label1 Work");
+	assert_int_equal(e.modseq, hms + 1);
+
+	/* -FLAGS removes keywords case-insensitively. */
+	assert_int_equal(set_flags(f->s, f->inbox, 1, 1, STORE_FLAGS_REMOVE, STORE_FLAG_FLAGGED,
+				   "$label1 absent", 0, &nc, NULL),
+			 STORE_OK);
+	assert_int_equal(nc, 1);
+	e = entry(f->s, f->inbox, 1, kw, sizeof(kw));
+	assert_int_equal(e.flags, STORE_FLAG_SEEN);
+	assert_string_equal(kw, "Work");
+	assert_int_equal(e.modseq, hms + 3);
+
+	/* FLAGS replaces; no keywords clears them. */
+	assert_int_equal(set_flags(f->s, f->inbox, 1, 1, STORE_FLAGS_SET, STORE_FLAG_ANSWERED,
+				   NULL, 0, &nc, NULL),
+			 STORE_OK);
+	e = entry(f->s, f->inbox, 1, kw, sizeof(kw));
+	assert_int_equal(e.flags, STORE_FLAG_ANSWERED);
+	assert_string_equal(kw, "");
+
+	/* Bad input. */
+	assert_int_equal(set_flags(f->s, f->inbox, 1, 1, STORE_FLAGS_ADD, 0, "a(b", 0, NULL, NULL),
+			 STORE_ERR_INVALID);
+	assert_int_equal(set_flags(f->s, f->inbox, 1, 1, STORE_FLAGS_ADD, 1u << 9, NULL, 0, NULL,
+				   NULL),
+			 STORE_ERR_INVALID);
+	assert_int_equal(set_flags(f->s, f->inbox, 3, 1, STORE_FLAGS_ADD, 0, NULL, 0, NULL, NULL),
+			 STORE_ERR_INVALID);
+	assert_int_equal(set_flags(f->s, 777777, 1, 1, STORE_FLAGS_ADD, STORE_FLAG_SEEN, NULL, 0,
+				   NULL, NULL),
+			 STORE_ERR_NOTFOUND);
+}
+
+static void test_keyword_limit(void **state)
+{
+	struct fx *f = *state;
+	char kw[64];
+	size_t nc;
+	int ret = STORE_OK;
+	int i;
+
+	deliver(f->s, f->inbox, 0, NULL);
+	/* Adding one keyword at a time eventually hits the limit, cleanly. */
+	for (i = 0; i < 1000 && ret == STORE_OK; i++) {
+		snprintf(kw, sizeof(kw), "keyword-number-%d", i);
+		ret = set_flags(f->s, f->inbox, 1, 1, STORE_FLAGS_ADD, 0, kw, 0, &nc, NULL);
+	}
+	assert_int_equal(ret, STORE_ERR_INVALID);
+	assert_true(i > 100);
+	assert_non_null(strstr(store_last_error(f->s), "keywords"));
+}
+
+static void test_unchangedsince(void **state)
+{
+	struct fx *f = *state;
+	struct store_uid_range r = {1, 3};
+	struct store_change *c;
+	uint32_t *failed;
+	uint64_t hms;
+	size_t nc, nf;
+
+	for (int i = 0; i < 3; i++)
+		deliver(f->s, f->inbox, 0, NULL);
+	hms = status(f->s, f->inbox).highestmodseq; /* UID 3's modseq */
+	assert_int_equal(set_flags(f->s, f->inbox, 2, 2, STORE_FLAGS_ADD, STORE_FLAG_FLAGGED, NULL,
+				   0, NULL, NULL),
+			 STORE_OK);
+
+	/* UID 2 changed after hms: it fails and keeps its state; 1 and 3 change. */
+	assert_int_equal(store_flags(f->s, f->inbox, &r, 1, STORE_FLAGS_ADD, STORE_FLAG_SEEN, NULL,
+				     hms, &c, &nc, &failed, &nf),
+			 STORE_OK);
+	assert_int_equal(nf, 1);
+	assert_int_equal(failed[0], 2);
+	assert_int_equal(nc, 2);
+	assert_int_equal(c[0].uid, 1);
+	assert_int_equal(c[1].uid, 3);
+	store_changes_array_free(&c, nc);
+	free(failed);
+	{
+		char kw[8];
+		struct store_entry e = entry(f->s, f->inbox, 2, kw, sizeof(kw));
+
+		assert_int_equal(e.flags, STORE_FLAG_FLAGGED);
+	}
+
+	/* Every entry changed after hms - 3: all fail. */
+	assert_int_equal(set_flags(f->s, f->inbox, 1, 3, STORE_FLAGS_SET, 0, NULL, hms - 3, &nc,
+				   &nf),
+			 STORE_OK);
+	assert_int_equal(nc, 0);
+	assert_int_equal(nf, 3);
+}
+
+static void test_expunge_and_changes(void **state)
+{
+	struct fx *f = *state;
+	struct store_uid_range some = {1, 2};
+	struct store_changes ch;
+	uint32_t *exp;
+	uint64_t base, after;
+	size_t n;
+
+	for (int i = 0; i < 4; i++)
+		deliver(f->s, f->inbox, 0, NULL);
+	base = status(f->s, f->inbox).highestmodseq;
+	assert_int_equal(set_flags(f->s, f->inbox, 1, 3, STORE_FLAGS_ADD, STORE_FLAG_DELETED, NULL,
+				   0, NULL, NULL),
+			 STORE_OK);
+
+	/* Only \Deleted entries inside the set go. */
+	assert_int_equal(store_expunge(f->s, f->inbox, &some, 1, &exp, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(exp[0], 1);
+	assert_int_equal(exp[1], 2);
+	free(exp);
+	after = status(f->s, f->inbox).highestmodseq;
+	assert_int_equal(after, base + 2);
+	assert_int_equal(store_expunge(f->s, f->inbox, NULL, 0, &exp, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(exp[0], 3);
+	free(exp);
+	/* Nothing left to expunge: no change, no modseq. */
+	assert_int_equal(store_expunge(f->s, f->inbox, NULL, 0, &exp, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	free(exp);
+	assert_int_equal(status(f->s, f->inbox).highestmodseq, base + 3);
+	deliver(f->s, f->inbox, 0, NULL); /* UID 5 */
+
+	assert_int_equal(store_changes_since(f->s, f->inbox, base, &ch), STORE_OK);
+	assert_int_equal(ch.n_changed, 1);
+	assert_int_equal(ch.changed[0].uid, 5);
+	assert_int_equal(ch.changed[0].modseq, base + 4);
+	assert_int_equal(ch.n_expunged, 3);
+	assert_int_equal(ch.expunged[0], 1);
+	assert_int_equal(ch.expunged[2], 3);
+	assert_int_equal(ch.uidnext, 6);
+	assert_int_equal(ch.highestmodseq, base + 4);
+	store_changes_deinit(&ch);
+
+	/* Since the first expunge: only UID 3's expunge and the new UID 5. */
+	assert_int_equal(store_changes_since(f->s, f->inbox, after, &ch), STORE_OK);
+	assert_int_equal(ch.n_expunged, 1);
+	assert_int_equal(ch.expunged[0], 3);
+	assert_int_equal(ch.n_changed, 1);
+	store_changes_deinit(&ch);
+
+	/* Since 0: every entry; since now: nothing. */
+	assert_int_equal(store_changes_since(f->s, f->inbox, 0, &ch), STORE_OK);
+	assert_int_equal(ch.n_changed, 2);
+	store_changes_deinit(&ch);
+	assert_int_equal(store_changes_since(f->s, f->inbox, base + 4, &ch), STORE_OK);
+	assert_int_equal(ch.n_changed + ch.n_expunged, 0);
+	store_changes_deinit(&ch);
+	assert_int_equal(store_changes_since(f->s, 31337, 0, &ch), STORE_ERR_NOTFOUND);
+}
+
+static void test_copy_move(void **state)
+{
+	struct fx *f = *state;
+	uint64_t arch = box_id(f->s, f->user, "Archive"), trash = box_id(f->s, f->user, "Trash");
+	struct store_uid_range r[2] = {{1, 1}, {3, 10}};
+	struct store_changes ch;
+	struct store_entry e;
+	uint32_t *src, *dst, uv;
+	uint64_t src_hms;
+	size_t n;
+	char kw[64];
+
+	deliver(f->s, f->inbox, STORE_FLAG_FLAGGED, "$Important");
+	deliver(f->s, f->inbox, 0, NULL);
+	deliver(f->s, f->inbox, STORE_FLAG_SEEN, NULL);
+	deliver(f->s, arch, 0, NULL); /* Archive's UID 1 */
+
+	assert_int_equal(store_copy(f->s, f->inbox, r, 2, arch, false, &src, &dst, &n, &uv),
+			 STORE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(src[0], 1);
+	assert_int_equal(src[1], 3);
+	assert_int_equal(dst[0], 2);
+	assert_int_equal(dst[1], 3);
+	assert_int_equal(uv, status(f->s, arch).uidvalidity);
+	free(src);
+	free(dst);
+	e = entry(f->s, arch, 2, kw, sizeof(kw));
+	assert_int_equal(e.flags, STORE_FLAG_FLAGGED);
+	assert_string_equal(kw, "$Important");
+	assert_int_equal(e.modseq, status(f->s, arch).highestmodseq);
+	assert_int_equal(status(f->s, f->inbox).messages, 3);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM messages"), 4);
+
+	/* MOVE: copy + expunge of the sources, logged, in one transaction. */
+	src_hms = status(f->s, f->inbox).highestmodseq;
+	assert_int_equal(store_copy(f->s, f->inbox, r, 1, trash, true, &src, &dst, &n, &uv),
+			 STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(dst[0], 1);
+	free(src);
+	free(dst);
+	assert_int_equal(status(f->s, f->inbox).messages, 2);
+	assert_int_equal(status(f->s, trash).messages, 1);
+	assert_int_equal(store_changes_since(f->s, f->inbox, src_hms, &ch), STORE_OK);
+	assert_int_equal(ch.n_expunged, 1);
+	assert_int_equal(ch.expunged[0], 1);
+	store_changes_deinit(&ch);
+	e = entry(f->s, trash, 1, kw, sizeof(kw));
+	assert_string_equal(kw, "$Important");
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM messages"), 4);
+
+	/* Nothing in the set: OK, empty. A missing target: NOTFOUND, nothing moved. */
+	r[0] = (struct store_uid_range){100, 200};
+	assert_int_equal(store_copy(f->s, f->inbox, r, 1, arch, false, &src, &dst, &n, &uv),
+			 STORE_OK);
+	assert_int_equal(n, 0);
+	r[0] = (struct store_uid_range){1, UINT32_MAX};
+	assert_int_equal(store_copy(f->s, f->inbox, r, 1, 55555, true, &src, &dst, &n, &uv),
+			 STORE_ERR_NOTFOUND);
+	assert_null(src);
+	assert_int_equal(status(f->s, f->inbox).messages, 2);
+}
+
+static void test_status_recent(void **state)
+{
+	struct fx *f = *state;
+	struct store_status st;
+	uint32_t recent;
+
+	deliver(f->s, f->inbox, STORE_FLAG_SEEN, NULL);
+	deliver(f->s, f->inbox, STORE_FLAG_DELETED, NULL);
+	deliver(f->s, f->inbox, 0, NULL);
+	st = status(f->s, f->inbox);
+	assert_int_equal(st.messages, 3);
+	assert_int_equal(st.unseen, 2);
+	assert_int_equal(st.deleted, 1);
+	assert_int_equal(st.recent, 3);
+	assert_int_equal(st.uidnext, 4);
+	assert_int_equal(st.size, 3 * (sizeof(test_body) - 1));
+
+	/* The first read-write SELECT takes \Recent; the next one sees none. */
+	assert_int_equal(store_mailbox_take_recent(f->s, f->inbox, &recent), STORE_OK);
+	assert_int_equal(recent, 1);
+	assert_int_equal(status(f->s, f->inbox).recent, 0);
+	deliver(f->s, f->inbox, 0, NULL);
+	assert_int_equal(status(f->s, f->inbox).recent, 1);
+	assert_int_equal(store_mailbox_take_recent(f->s, f->inbox, &recent), STORE_OK);
+	assert_int_equal(recent, 4);
+	assert_int_equal(store_mailbox_take_recent(f->s, f->inbox, &recent), STORE_OK);
+	assert_int_equal(recent, 5);
+	assert_int_equal(store_mailbox_take_recent(f->s, 4444, &recent), STORE_ERR_NOTFOUND);
+	assert_int_equal(store_mailbox_status(f->s, 4444, &st), STORE_ERR_NOTFOUND);
+
+	st = status(f->s, box_id(f->s, f->user, "Junk"));
+	assert_int_equal(st.messages + st.unseen + st.recent + st.size, 0);
+}
+
+/* --- notify --- */
+
+static uint64_t notified[64];
+static size_t n_notified;
+
+static void record_notify(uint64_t mailbox_id, void *ctx)
+{
+	assert_ptr_equal(ctx, &n_notified);
+	if (n_notified < N_ELEMENTS(notified))
+		notified[n_notified++] = mailbox_id;
+}
+
+static void test_notify(void **state)
+{
+	struct fx *f = *state;
+	uint64_t trash = box_id(f->s, f->user, "Trash");
+	struct store_new_message m = test_msg();
+	struct store_new_entry t[2] = {{.mailbox_id = f->inbox}, {.mailbox_id = 99999}};
+	struct store_uid_range all = {1, UINT32_MAX};
+	uint32_t uids[2], *src, *dst, uv;
+	size_t n;
+
+	store_set_notify(record_notify, &n_notified);
+	n_notified = 0;
+	deliver(f->s, f->inbox, 0, NULL);
+	assert_int_equal(n_notified, 1);
+	assert_int_equal(notified[0], f->inbox);
+
+	/* A failed delivery rolls back and announces nothing. */
+	assert_int_equal(store_deliver(f->s, &m, t, 2, uids), STORE_ERR_NOTFOUND);
+	assert_int_equal(n_notified, 1);
+	assert_int_equal(status(f->s, f->inbox).messages, 1);
+	assert_int_equal(status(f->s, f->inbox).uidnext, 2);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM messages"), 1);
+
+	/* A flag change that changes nothing commits nothing to announce. */
+	assert_int_equal(set_flags(f->s, f->inbox, 1, 1, STORE_FLAGS_REMOVE, STORE_FLAG_SEEN, NULL,
+				   0, NULL, NULL),
+			 STORE_OK);
+	assert_int_equal(n_notified, 1);
+	assert_int_equal(set_flags(f->s, f->inbox, 1, 1, STORE_FLAGS_ADD, STORE_FLAG_SEEN, NULL, 0,
+				   NULL, NULL),
+			 STORE_OK);
+	assert_int_equal(n_notified, 2);
+
+	/* A move announces both mailboxes. */
+	assert_int_equal(store_copy(f->s, f->inbox, &all, 1, trash, true, &src, &dst, &n, &uv),
+			 STORE_OK);
+	free(src);
+	free(dst);
+	assert_int_equal(n_notified, 4);
+	assert_true((notified[2] == trash && notified[3] == f->inbox) ||
+		    (notified[2] == f->inbox && notified[3] == trash));
+	store_set_notify(NULL, NULL);
+}
+
+/* --- identity across time and connections --- */
+
+static void test_uidvalidity_not_reused(void **state)
+{
+	struct fx *f = *state;
+	struct store_mailbox a, b;
+
+	assert_int_equal(store_mailbox_create(f->s, f->user, "x", 0), STORE_OK);
+	assert_int_equal(store_mailbox_get(f->s, f->user, "x", &a), STORE_OK);
+	assert_int_equal(store_mailbox_delete(f->s, f->user, "x"), STORE_OK);
+	assert_int_equal(store_mailbox_create(f->s, f->user, "x", 0), STORE_OK);
+	assert_int_equal(store_mailbox_get(f->s, f->user, "x", &b), STORE_OK);
+	assert_true(b.uidvalidity > a.uidvalidity);
+	assert_true(b.id != a.id); /* ids are never reused either */
+	assert_true(a.uidvalidity >= (uint32_t)time(NULL) - 60);
+	store_mailbox_deinit(&a);
+	store_mailbox_deinit(&b);
+}
+
+static void test_two_connections(void **state)
+{
+	struct fx *f = *state;
+	struct store *s2 = fx_open(f);
+	struct store_changes ch;
+	uint64_t hms = status(s2, f->inbox).highestmodseq;
+
+	deliver(f->s, f->inbox, 0, NULL);
+	assert_int_equal(status(s2, f->inbox).messages, 1);
+	assert_int_equal(set_flags(s2, f->inbox, 1, 1, STORE_FLAGS_ADD, STORE_FLAG_SEEN, NULL, 0,
+				   NULL, NULL),
+			 STORE_OK);
+	assert_int_equal(store_changes_since(f->s, f->inbox, hms, &ch), STORE_OK);
+	assert_int_equal(ch.n_changed, 1);
+	assert_int_equal(ch.changed[0].flags, STORE_FLAG_SEEN);
+	assert_int_equal(ch.highestmodseq, hms + 2);
+	store_changes_deinit(&ch);
+	assert_int_equal(store_mailbox_create(s2, f->user, "from-s2", 0), STORE_OK);
+	box_id(f->s, f->user, "from-s2");
+	store_close(&s2);
+	assert_null(s2);
+}
+
+#define WRITER_MESSAGES 40
+
+struct writer {
+	struct fx *f;
+	uint32_t uids[WRITER_MESSAGES];
+	int failures;
+};
+
+/* Runs on its own thread with its own connection; asserts stay on the main thread. */
+static void *writer_run(void *arg)
+{
+	struct writer *w = arg;
+	struct store_new_message m = test_msg();
+	struct store_new_entry t = {.mailbox_id = w->f->inbox};
+	const char *error;
+	struct store *s = store_open(w->f->dir, &error);
+
+	if (s == NULL) {
+		w->failures = WRITER_MESSAGES;
+		return NULL;
+	}
+	for (int i = 0; i < WRITER_MESSAGES; i++) {
+		if (store_deliver(s, &m, &t, 1, &w->uids[i]) != STORE_OK)
+			w->failures++;
+	}
+	store_close(&s);
+	return NULL;
+}
+
+static void test_concurrent_writers(void **state)
+{
+	struct fx *f = *state;
+	struct writer w[2] = {{.f = f}, {.f = f}};
+	pthread_t th[2];
+	struct timespec t0, t1;
+	struct store_entry *e;
+	size_t n;
+	double ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, writer_run, &w[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	print_message("store_deliver: %d durable deliveries in %.1f ms\n", 2 * WRITER_MESSAGES, ms);
+	assert_int_equal(w[0].failures + w[1].failures, 0);
+	/* Every UID handed out once, each writer's ascending, UIDNEXT right after. */
+	for (int i = 1; i < WRITER_MESSAGES; i++) {
+		assert_true(w[0].uids[i] > w[0].uids[i - 1]);
+		assert_true(w[1].uids[i] > w[1].uids[i - 1]);
+	}
+	assert_int_equal(store_entries(f->s, f->inbox, &e, &n), STORE_OK);
+	assert_int_equal(n, 2 * WRITER_MESSAGES);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(e[i].uid, i + 1);
+		assert_int_equal(e[i].modseq, e[0].modseq + i);
+	}
+	store_entries_free(&e, n);
+	assert_int_equal(status(f->s, f->inbox).uidnext, 2 * WRITER_MESSAGES + 1);
+}
+
+static void test_busy_is_temp(void **state)
+{
+	struct fx *f = *state;
+	char path[128];
+	sqlite3 *db;
+	time_t start = time(NULL);
+
+	/* Another process holds the write lock longer than the busy timeout. */
+	snprintf(path, sizeof(path), "%s/tresor.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_mailbox_create(f->s, f->user, "blocked", 0), STORE_ERR_TEMP);
+	assert_true(time(NULL) - start >= 9);
+	assert_non_null(strstr(store_last_error(f->s), "locked"));
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	/* The connection is still usable. */
+	assert_int_equal(store_mailbox_create(f->s, f->user, "blocked", 0), STORE_OK);
+}
+
+static void test_reopen(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u;
+	struct stat sb;
+	char path[128];
+
+	deliver(f->s, f->inbox, STORE_FLAG_SEEN, "kw");
+	assert_int_equal(store_mailbox_create(f->s, f->user, "keep/me", 0), STORE_OK);
+	store_close(&f->s);
+	store_close(&f->s); /* NULL is accepted */
+
+	f->s = fx_open(f);
+	assert_int_equal(store_user_lookup(f->s, "alice@example.org", &u), STORE_OK);
+	assert_int_equal(u.id, f->user);
+	store_user_deinit(&u);
+	assert_int_equal(status(f->s, f->inbox).messages, 1);
+	assert_int_equal(status(f->s, f->inbox).unseen, 0);
+	box_id(f->s, f->user, "keep/me");
+	assert_int_equal(sql_count(f, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM pragma_journal_mode"
+				      " WHERE journal_mode = 'wal'"),
+			 1);
+
+	assert_int_equal(stat(f->dir, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0700);
+	snprintf(path, sizeof(path), "%s/tresor.db", f->dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0077, 0);
+}
+
+static void test_open_failure(void **state)
+{
+	const char *error = NULL;
+
+	(void)state;
+	assert_null(store_open("/proc/definitely/not/here", &error));
+	assert_non_null(error);
+	assert_null(store_open("", &error));
+}
+
+/* Many entries come back quickly, in UID order. */
+static void test_entries_large(void **state)
+{
+	struct fx *f = *state;
+	struct store_entry *e;
+	struct timespec t0, t1;
+	char path[128], *sql;
+	sqlite3 *db;
+	uint32_t uid;
+	size_t n;
+	double ms;
+
+	uid = deliver(f->s, f->inbox, 0, NULL);
+	snprintf(path, sizeof(path), "%s/tresor.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sql = xasprintf("WITH RECURSIVE c(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM c"
+			" WHERE i < 100000) INSERT INTO entries SELECT %llu, i,"
+			" (SELECT message FROM entries WHERE mailbox = %llu AND uid = %u),"
+			" i %% 32, CASE WHEN i %% 10 = 0 THEN 'k' END, 1 FROM c;"
+			"UPDATE mailboxes SET uidnext = 100001 WHERE id = %llu;",
+			(unsigned long long)f->inbox, (unsigned long long)f->inbox, uid,
+			(unsigned long long)f->inbox);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	free(sql);
+	sqlite3_close(db);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(store_entries(f->s, f->inbox, &e, &n), STORE_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	assert_int_equal(n, 100000);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(e[i].uid, i + 1);
+	assert_string_equal(e[9].keywords, "k");
+	store_entries_free(&e, n);
+	print_message("store_entries: 100000 entries in %.1f ms\n", ms);
+	assert_true(ms < 2000);
+	assert_int_equal(status(f->s, f->inbox).messages, 100000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mailbox_create_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mailbox_rename, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rename_inbox, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscriptions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deliver_stored_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uids_and_modseq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keyword_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unchangedsince, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expunge_and_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_move, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_recent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uidvalidity_not_reused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_connections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_busy_is_temp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+		cmocka_unit_test(test_open_failure),
+		cmocka_unit_test_setup_teardown(test_entries_large, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
