@@ -65,8 +65,12 @@ void imap_datetime_format(time_t t, int tz_minutes, char out[IMAP_DATETIME_LEN +
 	time_t local = t + (time_t)tz_minutes * 60;
 	int tz = tz_minutes < 0 ? -tz_minutes : tz_minutes;
 
+	char tmp[64];
+
 	gmtime_r(&local, &tm);
-	snprintf(out, IMAP_DATETIME_LEN + 1, "%02d-%s-%04d %02d:%02d:%02d %c%02d%02d", tm.tm_mday,
+	snprintf(tmp, sizeof(tmp), "%02d-%s-%04d %02d:%02d:%02d %c%02d%02d", tm.tm_mday,
 		 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		 tz_minutes < 0 ? '-' : '+', (tz / 60) % 100, tz % 60);
+	memcpy(out, tmp, IMAP_DATETIME_LEN);
+	out[IMAP_DATETIME_LEN] = '\0';
 }

@@ -116,12 +116,11 @@ static int parse_ranges(const char *p, const char *end, struct imap_seq_range *r
 	return 0;
 }
 
-int imap_seqset_parse(const char *str, size_t len, struct imap_arena *arena,
-                      struct imap_seqset *set_r, const char **error_r)
+static int seqset_parse(const char *str, size_t len, struct imap_arena *arena,
+			struct imap_seqset *set_r, const char **error_r)
 {
 	size_t n, n_star, concrete;
 
-	memset(set_r, 0, sizeof(*set_r));
 	if (len == 0) {
 		*error_r = "Empty sequence set";
 		return -1;
@@ -144,10 +143,24 @@ int imap_seqset_parse(const char *str, size_t len, struct imap_arena *arena,
 		return -1;
 	concrete = ranges_normalize(set_r->ranges, n - n_star);
 	memmove(set_r->ranges + concrete, set_r->ranges + (n - n_star),
-	        n_star * sizeof(*set_r->ranges));
+		n_star * sizeof(*set_r->ranges));
 	set_r->count = concrete + n_star;
 	set_r->n_star = n_star;
 	return 0;
+}
+
+int imap_seqset_parse(const char *str, size_t len, struct imap_arena *arena,
+		      struct imap_seqset *set_r, const char **error_r)
+{
+	const char *error = NULL;
+
+	memset(set_r, 0, sizeof(*set_r));
+	if (seqset_parse(str, len, arena, set_r, &error) == 0)
+		return 0;
+	memset(set_r, 0, sizeof(*set_r));
+	if (error_r != NULL)
+		*error_r = error;
+	return -1;
 }
 
 /* A star range made concrete against max (which is > 0). */

@@ -49,7 +49,8 @@ struct imap_seqset {
 
 /*
  * Parses len bytes of str. Returns 0 with *set_r filled (ranges in the arena),
- * or -1 with a static message in *error_r.
+ * or -1 with a static message in *error_r (error_r may be NULL) and *set_r
+ * zeroed.
  */
 int imap_seqset_parse(const char *str, size_t len, struct imap_arena *arena,
                       struct imap_seqset *set_r, const char **error_r);

@@ -176,7 +176,11 @@ static void on_flushed(struct conn *c, void *ctx)
 {
 	struct imap_session *s = ctx;
 
-	if (s->busy) {
+	/*
+	 * Over TLS the output may be flushed at once, inside session_read() or a
+	 * running command: the session is freed when they return.
+	 */
+	if (s->busy || s->in_read) {
 		s->closing = true;
 		return;
 	}
@@ -329,16 +333,16 @@ static bool too_many_bad(const struct imap_session *s)
 	return s->bad_commands > max;
 }
 
-static const char *state_refusal(const struct imap_session *s)
+/* Why def cannot run in the session's state. */
+static const char *state_refusal(const struct imap_session *s, const struct imap_cmd_def *def)
 {
-	switch (s->state) {
-	case IMAP_STATE_NOT_AUTH:
+	if (s->state == IMAP_STATE_NOT_AUTH)
 		return "Log in first";
-	case IMAP_STATE_AUTH:
+	if (def->states == IMAP_STATE_NOT_AUTH)
+		return "Already authenticated";
+	if (s->state == IMAP_STATE_AUTH && (def->states & IMAP_STATE_SELECTED))
 		return "No mailbox selected";
-	default:
-		return "Command not allowed in this state";
-	}
+	return "Command not allowed in this state";
 }
 
 /* Runs a command on the loop (IMAP_CMD_LOOP) or hands it to a worker. */
@@ -367,7 +371,7 @@ static void dispatch(struct imap_session *s)
 		return;
 	}
 	if (!(def->states & s->state)) {
-		imap_bad(s, state_refusal(s));
+		imap_bad(s, state_refusal(s, def));
 		imap_session_run(s, &imap_cmd_none);
 		return;
 	}
@@ -598,6 +602,8 @@ static void session_read(struct imap_session *s)
 		}
 	}
 	s->in_read = false;
+	if (s->closing && !s->busy)
+		session_free(s); /* closed while reading (see on_flushed) */
 }
 
 /* --- mailbox changes --- */

@@ -169,7 +169,7 @@ static char *take(struct buf *b)
 }
 
 static void emit(struct addr_list *l, struct buf *name, struct buf *route, struct buf *mbox,
-		 struct buf *domain)
+                 struct buf *domain)
 {
 	struct mime_address *a;
 

@@ -140,8 +140,7 @@ static void write_basic_fields(struct buf *out, const struct mime_part *part)
 	buf_putc(out, ' ');
 	mime_imap_nstring_str(out, part->ctype.subtype);
 	buf_putc(out, ' ');
-	write_params(out, &part->ctype,
-		     text && mime_ctype_param(&part->ctype, "charset") == NULL);
+	write_params(out, &part->ctype, text && mime_ctype_param(&part->ctype, "charset") == NULL);
 	buf_putc(out, ' ');
 	mime_imap_hdr_nstring(out, &part->hdr[MIME_H_CONTENT_ID]);
 	buf_putc(out, ' ');

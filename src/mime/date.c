@@ -76,7 +76,7 @@ static size_t read_word(struct date_lex *lx, char *w, size_t max)
 static int month_index(const char *w)
 {
 	static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun",
-					     "jul", "aug", "sep", "oct", "nov", "dec"};
+	                                     "jul", "aug", "sep", "oct", "nov", "dec"};
 
 	if (strlen(w) < 3)
 		return -1;
@@ -92,9 +92,9 @@ static bool zone_name(const char *w, int *tz)
 	static const struct {
 		const char *name;
 		int minutes;
-	} zones[] = {{"UT", 0},	       {"UTC", 0},	 {"GMT", 0},	   {"Z", 0},
-		     {"EST", -5 * 60}, {"EDT", -4 * 60}, {"CST", -6 * 60}, {"CDT", -5 * 60},
-		     {"MST", -7 * 60}, {"MDT", -6 * 60}, {"PST", -8 * 60}, {"PDT", -7 * 60}};
+	} zones[] = {{"UT", 0},        {"UTC", 0},       {"GMT", 0},       {"Z", 0},
+	             {"EST", -5 * 60}, {"EDT", -4 * 60}, {"CST", -6 * 60}, {"CDT", -5 * 60},
+	             {"MST", -7 * 60}, {"MDT", -6 * 60}, {"PST", -8 * 60}, {"PDT", -7 * 60}};
 
 	for (size_t i = 0; i < N_ELEMENTS(zones); i++) {
 		if (str_eq_ci(w, zones[i].name)) {

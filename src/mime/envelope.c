@@ -126,7 +126,7 @@ static bool write_address_list(struct buf *out, const struct mime_slice *s)
 }
 
 static void write_addresses_or(struct buf *out, const struct mime_part *part, enum mime_hdr h,
-			       enum mime_hdr fallback)
+                               enum mime_hdr fallback)
 {
 	if (write_address_list(out, &part->hdr[h]))
 		return;

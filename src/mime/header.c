@@ -27,7 +27,7 @@
 #include <string.h>
 
 #define CHARSET_NAME_MAX 40
-#define ICONV_CHUNK	 1024
+#define ICONV_CHUNK      1024
 
 static const char utf8_replacement[] = "\xEF\xBF\xBD";
 
@@ -113,26 +113,28 @@ static bool charset_name_ok(const char *cs)
 {
 	size_t n = strlen(cs);
 
-	return n > 0 && n <= CHARSET_NAME_MAX && strspn(cs,
-							"abcdefghijklmnopqrstuvwxyz"
-							"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-							"0123456789-_.:+") == n;
+	return n > 0 && n <= CHARSET_NAME_MAX &&
+	       strspn(cs, "abcdefghijklmnopqrstuvwxyz"
+	                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                  "0123456789-_.:+") == n;
 }
 
 static void iconv_put(iconv_t cd, const char *in, size_t len, struct buf *out)
 {
 	char tmp[ICONV_CHUNK], *ip = (char *)in, *op;
 	size_t il = len, ol, r;
+	int err;
 
 	while (il > 0) {
 		op = tmp;
 		ol = sizeof(tmp);
 		r = iconv(cd, &ip, &il, &op, &ol);
+		err = r == (size_t)-1 ? errno : 0;
 		if (!mime_buf_put(out, tmp, (size_t)(op - tmp)))
 			return;
-		if (r != (size_t)-1 || errno == E2BIG)
+		if (err == 0 || (err == E2BIG && op > tmp))
 			continue;
-		if (!mime_buf_put(out, utf8_replacement, 3) || errno != EILSEQ)
+		if (!mime_buf_put(out, utf8_replacement, 3) || err != EILSEQ)
 			return; /* EINVAL: an incomplete sequence ends the input */
 		ip++;
 		il--;
@@ -248,7 +250,7 @@ static void q_decode(const char *p, size_t len, struct buf *out)
 		if (p[i] == '_') {
 			buf_putc(out, ' ');
 		} else if (p[i] == '=' && i + 2 < len && (hi = hex_val(p[i + 1])) >= 0 &&
-			   (lo = hex_val(p[i + 2])) >= 0) {
+		           (lo = hex_val(p[i + 2])) >= 0) {
 			buf_putc(out, (char)(hi << 4 | lo));
 			i += 2;
 		} else {
@@ -439,7 +441,8 @@ static size_t parse_raw_params(struct lex *lx, struct raw_param *raw)
 		}
 		lx->i++;
 		lex_skip_cfws(lx);
-		raw[n].value = lx->i < lx->n && lx->s[lx->i] == '"' ? lex_quoted(lx) : lex_value(lx);
+		raw[n].value =
+		        lx->i < lx->n && lx->s[lx->i] == '"' ? lex_quoted(lx) : lex_value(lx);
 		raw_param_split(name, &raw[n++]);
 	}
 	return n;
@@ -459,34 +462,51 @@ static void percent_decode(const char *p, struct buf *out)
 	}
 }
 
+/* The RFC 2231 sections of base, ordered by section number, duplicates dropped. */
+static size_t rfc2231_sections(const struct raw_param *raw, size_t n, const char *base, size_t *idx)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t j = m;
+
+		if ((!raw[i].ext && raw[i].section < 0) || !str_eq_ci(raw[i].base, base))
+			continue;
+		while (j > 0 && raw[idx[j - 1]].section > raw[i].section)
+			j--;
+		if (j > 0 && raw[idx[j - 1]].section == raw[i].section)
+			continue;
+		memmove(idx + j + 1, idx + j, (m - j) * sizeof(*idx));
+		idx[j] = i;
+		m++;
+	}
+	return m;
+}
+
 /* RFC 2231 3-4: joins the sections of base in order, decodes charset'lang'%XX. */
-static char *rfc2231_join(struct raw_param *raw, size_t n, const char *base)
+static char *rfc2231_join(const struct raw_param *raw, size_t n, const char *base)
 {
 	char charset[CHARSET_NAME_MAX + 1] = "";
+	size_t idx[MIME_MAX_PARAMS], m = rfc2231_sections(raw, n, base, idx);
 	struct buf joined, out;
 
 	buf_init(&joined, 0);
-	for (int sec = -1; sec < (int)MIME_MAX_PARAMS; sec++) {
-		for (size_t i = 0; i < n; i++) {
-			const char *v = raw[i].value, *q1, *q2;
+	for (size_t k = 0; k < m; k++) {
+		const struct raw_param *r = &raw[idx[k]];
+		const char *v = r->value, *q1, *q2;
 
-			if (raw[i].section != sec || !str_eq_ci(raw[i].base, base) ||
-			    (sec == -1 && !raw[i].ext))
-				continue;
-			if (raw[i].ext && sec <= 0 && (q1 = strchr(v, '\'')) != NULL &&
-			    (q2 = strchr(q1 + 1, '\'')) != NULL) {
-				if ((size_t)(q1 - v) <= CHARSET_NAME_MAX) {
-					memcpy(charset, v, (size_t)(q1 - v));
-					charset[q1 - v] = '\0';
-				}
-				v = q2 + 1;
+		if (r->ext && k == 0 && (q1 = strchr(v, '\'')) != NULL &&
+		    (q2 = strchr(q1 + 1, '\'')) != NULL) {
+			if ((size_t)(q1 - v) <= CHARSET_NAME_MAX) {
+				memcpy(charset, v, (size_t)(q1 - v));
+				charset[q1 - v] = '\0';
 			}
-			if (raw[i].ext)
-				percent_decode(v, &joined);
-			else
-				buf_puts(&joined, v);
-			break;
+			v = q2 + 1;
 		}
+		if (r->ext)
+			percent_decode(v, &joined);
+		else
+			buf_puts(&joined, v);
 	}
 	buf_init(&out, 0);
 	mime_charset_to_utf8(charset, joined.data ? joined.data : "", joined.len, &out);

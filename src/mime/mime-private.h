@@ -57,13 +57,13 @@ struct mime_ctype {
 
 struct mime_part {
 	struct mime_part *parent;
-	struct mime_part *next;	    /* next sibling */
+	struct mime_part *next;     /* next sibling */
 	struct mime_part *children; /* multipart: first child */
 	struct mime_part *message;  /* message/rfc822 parsed: the encapsulated message */
 	uint32_t n_children;
 
 	size_t hdr_start, body_start, body_end;
-	size_t body_lines;
+	size_t body_lines; /* LFs in the body (Dovecot's count) */
 
 	struct mime_slice hdr[MIME_H_COUNT];
 	struct mime_ctype ctype;       /* type defaulted when broken */

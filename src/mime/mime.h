@@ -30,10 +30,10 @@
 #include <stdint.h>
 #include <time.h>
 
-#define MIME_MAX_DEPTH	       32
-#define MIME_MAX_PARTS	       5000
+#define MIME_MAX_DEPTH         32
+#define MIME_MAX_PARTS         5000
 #define MIME_MAX_HEADER_FIELDS 1000
-#define MIME_MAX_PARAMS	       64
+#define MIME_MAX_PARAMS        64
 #define MIME_MAX_ADDRESSES     1000
 #define MIME_DECODE_LINE_MAX   (64 * 1024)
 /* RFC 2046 5.1.1 allows 70; longer boundaries are accepted up to this. */
@@ -84,14 +84,14 @@ struct mime_section {
  * out must have room for the section (at most the message size).
  */
 int mime_get_section(const struct mime_message *msg, const struct mime_section *sec,
-		     struct buf *out);
+                     struct buf *out);
 /*
  * Same without copying: 1 with the byte range of the original data in
  * *start_r / *len_r (ALL, HEADER, TEXT, MIME), 0 if the section exists but is not
  * contiguous (HEADER.FIELDS*), -1 if it does not exist.
  */
 int mime_section_range(const struct mime_message *msg, const struct mime_section *sec,
-		       size_t *start_r, size_t *len_r);
+                       size_t *start_r, size_t *len_r);
 
 /*
  * SEARCH support. These stop silently at buf_room(out).

@@ -43,24 +43,24 @@ struct parse_ctx {
 };
 
 static const char *const hdr_names[MIME_H_COUNT] = {
-	[MIME_H_DATE] = "Date",
-	[MIME_H_SUBJECT] = "Subject",
-	[MIME_H_FROM] = "From",
-	[MIME_H_SENDER] = "Sender",
-	[MIME_H_REPLY_TO] = "Reply-To",
-	[MIME_H_TO] = "To",
-	[MIME_H_CC] = "Cc",
-	[MIME_H_BCC] = "Bcc",
-	[MIME_H_IN_REPLY_TO] = "In-Reply-To",
-	[MIME_H_MESSAGE_ID] = "Message-ID",
-	[MIME_H_CONTENT_TYPE] = "Content-Type",
-	[MIME_H_CONTENT_TRANSFER_ENCODING] = "Content-Transfer-Encoding",
-	[MIME_H_CONTENT_ID] = "Content-ID",
-	[MIME_H_CONTENT_DESCRIPTION] = "Content-Description",
-	[MIME_H_CONTENT_DISPOSITION] = "Content-Disposition",
-	[MIME_H_CONTENT_LANGUAGE] = "Content-Language",
-	[MIME_H_CONTENT_LOCATION] = "Content-Location",
-	[MIME_H_CONTENT_MD5] = "Content-MD5",
+        [MIME_H_DATE] = "Date",
+        [MIME_H_SUBJECT] = "Subject",
+        [MIME_H_FROM] = "From",
+        [MIME_H_SENDER] = "Sender",
+        [MIME_H_REPLY_TO] = "Reply-To",
+        [MIME_H_TO] = "To",
+        [MIME_H_CC] = "Cc",
+        [MIME_H_BCC] = "Bcc",
+        [MIME_H_IN_REPLY_TO] = "In-Reply-To",
+        [MIME_H_MESSAGE_ID] = "Message-ID",
+        [MIME_H_CONTENT_TYPE] = "Content-Type",
+        [MIME_H_CONTENT_TRANSFER_ENCODING] = "Content-Transfer-Encoding",
+        [MIME_H_CONTENT_ID] = "Content-ID",
+        [MIME_H_CONTENT_DESCRIPTION] = "Content-Description",
+        [MIME_H_CONTENT_DISPOSITION] = "Content-Disposition",
+        [MIME_H_CONTENT_LANGUAGE] = "Content-Language",
+        [MIME_H_CONTENT_LOCATION] = "Content-Location",
+        [MIME_H_CONTENT_MD5] = "Content-MD5",
 };
 
 bool mime_buf_put(struct buf *out, const void *p, size_t len)
@@ -146,7 +146,7 @@ static int boundary_at(const struct parse_ctx *ctx, size_t pos, bool *close_r)
 		if (avail - 2 < b->len || memcmp(line + 2, b->p, b->len) != 0)
 			continue;
 		*close_r = avail - 2 - b->len >= 2 && line[2 + b->len] == '-' &&
-			   line[3 + b->len] == '-';
+		           line[3 + b->len] == '-';
 		return (int)i;
 	}
 	return -1;
@@ -208,7 +208,8 @@ static void remember_fields(const char *data, struct mime_part *part)
 
 	while (n++ < MIME_MAX_HEADER_FIELDS && mime_hdr_next(data, &pos, part->body_start, &f)) {
 		for (size_t i = 0; i < MIME_H_COUNT; i++) {
-			if (part->hdr[i].p == NULL && str_eqn_ci(f.name, f.name_len, hdr_names[i])) {
+			if (part->hdr[i].p == NULL &&
+			    str_eqn_ci(f.name, f.name_len, hdr_names[i])) {
 				part->hdr[i].p = f.value;
 				part->hdr[i].len = f.value_len;
 				break;
@@ -261,9 +262,7 @@ static void finish_part(const struct parse_ctx *ctx, struct mime_part *part, siz
 			end--;
 	}
 	part->body_end = end;
-	if (end > part->body_start && ctx->data[end - 1] != '\n')
-		lines++; /* a last line without line end is a line too */
-	part->body_lines = lines;
+	part->body_lines = lines; /* LFs, as Dovecot counts: an unended last line is not one */
 }
 
 static bool cte_is_identity(const struct mime_part *part)
@@ -292,8 +291,7 @@ static struct mime_part *part_new(struct parse_ctx *ctx, struct mime_part *paren
 	return p;
 }
 
-static void parse_part(struct parse_ctx *ctx, struct mime_part *part, size_t depth,
-		       bool in_digest);
+static void parse_part(struct parse_ctx *ctx, struct mime_part *part, size_t depth, bool in_digest);
 static bool type_is_message(const struct mime_part *p);
 
 static bool can_descend(const struct parse_ctx *ctx, size_t depth)
@@ -303,7 +301,7 @@ static bool can_descend(const struct parse_ctx *ctx, size_t depth)
 
 /* Skips over the line at pos and parses one child; returns it appended to part. */
 static void parse_child(struct parse_ctx *ctx, struct mime_part *part, struct mime_part ***tail,
-			size_t depth, bool digest)
+                        size_t depth, bool digest)
 {
 	struct mime_part *child;
 
@@ -316,7 +314,7 @@ static void parse_child(struct parse_ctx *ctx, struct mime_part *part, struct mi
 }
 
 static void parse_multipart_body(struct parse_ctx *ctx, struct mime_part *part, size_t depth,
-				 const char *boundary)
+                                 const char *boundary)
 {
 	bool digest = str_eq_ci(part->ctype.subtype, "digest");
 	struct mime_part **tail = &part->children;
@@ -346,8 +344,7 @@ static void parse_message_body(struct parse_ctx *ctx, struct mime_part *part, si
 	parse_part(ctx, part->message, depth + 1, false);
 }
 
-static void parse_part(struct parse_ctx *ctx, struct mime_part *part, size_t depth,
-		       bool in_digest)
+static void parse_part(struct parse_ctx *ctx, struct mime_part *part, size_t depth, bool in_digest)
 {
 	const char *boundary;
 	size_t start_line;

@@ -41,7 +41,7 @@ static const struct mime_part *message_part(const struct mime_part *m, uint32_t 
 
 /* The part a numeric path names, or NULL. depth 0 gives the root. */
 static const struct mime_part *resolve(const struct mime_message *msg,
-				       const struct mime_section *sec)
+                                       const struct mime_section *sec)
 {
 	const struct mime_part *p = msg->root;
 
@@ -60,8 +60,8 @@ static const struct mime_part *resolve(const struct mime_message *msg,
 
 /* The message whose header HEADER/TEXT name: the root, or the encapsulated message. */
 static const struct mime_part *section_message(const struct mime_message *msg,
-					       const struct mime_section *sec,
-					       const struct mime_part *p)
+                                               const struct mime_section *sec,
+                                               const struct mime_part *p)
 {
 	if (sec->depth == 0)
 		return msg->root;
@@ -69,7 +69,7 @@ static const struct mime_part *section_message(const struct mime_message *msg,
 }
 
 static int section_bounds(const struct mime_message *msg, const struct mime_section *sec,
-			  const struct mime_part **msgpart_r, size_t *start_r, size_t *end_r)
+                          const struct mime_part **msgpart_r, size_t *start_r, size_t *end_r)
 {
 	const struct mime_part *p, *m;
 
@@ -107,7 +107,7 @@ static int section_bounds(const struct mime_message *msg, const struct mime_sect
 }
 
 int mime_section_range(const struct mime_message *msg, const struct mime_section *sec,
-		       size_t *start_r, size_t *len_r)
+                       size_t *start_r, size_t *len_r)
 {
 	const struct mime_part *m = NULL;
 	size_t start, end;
@@ -130,21 +130,21 @@ static bool field_listed(const struct mime_section *sec, const struct mime_field
 }
 
 static void write_fields(const struct mime_message *msg, const struct mime_section *sec,
-			 size_t start, size_t end, struct buf *out)
+                         size_t start, size_t end, struct buf *out)
 {
 	bool not = sec->kind == MIME_SECTION_HEADER_FIELDS_NOT;
 	struct mime_field f;
 	size_t pos = start;
 
 	while (mime_hdr_next(msg->data, &pos, end, &f)) {
-		if (field_listed(sec, &f) != not)
+		if (field_listed(sec, &f) != not )
 			buf_append(out, msg->data + f.start, f.end - f.start);
 	}
 	buf_append(out, "\r\n", 2);
 }
 
 int mime_get_section(const struct mime_message *msg, const struct mime_section *sec,
-		     struct buf *out)
+                     struct buf *out)
 {
 	const struct mime_part *m = NULL;
 	size_t start, end;

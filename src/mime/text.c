@@ -67,10 +67,11 @@ static void qp_decode(const char *p, size_t len, struct buf *out)
 		}
 		while (j < len && (p[j] == ' ' || p[j] == '\t'))
 			j++;
-		if (j < len && (p[j] == '\n' || (p[j] == '\r' && j + 1 < len && p[j + 1] == '\n'))) {
+		if (j < len &&
+		    (p[j] == '\n' || (p[j] == '\r' && j + 1 < len && p[j + 1] == '\n'))) {
 			i = p[j] == '\r' ? j + 1 : j; /* soft line break */
 		} else if (i + 2 < len && (hi = hex_digit(p[i + 1])) >= 0 &&
-			   (lo = hex_digit(p[i + 2])) >= 0) {
+		           (lo = hex_digit(p[i + 2])) >= 0) {
 			buf_putc(out, (char)(hi << 4 | lo));
 			i += 2;
 		} else if (j == len) {
@@ -84,7 +85,7 @@ static void qp_decode(const char *p, size_t len, struct buf *out)
 static int b64_digit(char c)
 {
 	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	const char *f = c == '\0' ? NULL : strchr(alphabet, c);
 
 	return f == NULL ? -1 : (int)(f - alphabet);
@@ -128,8 +129,7 @@ static bool cte_is(const struct mime_part *part, const char *name)
 	return str_eqn_ci(s->p + i, n - i, name);
 }
 
-static void part_text(const struct mime_message *msg, const struct mime_part *part,
-		      struct buf *out)
+static void part_text(const struct mime_message *msg, const struct mime_part *part, struct buf *out)
 {
 	const char *body = msg->data + part->body_start;
 	size_t len = part->body_end - part->body_start;
@@ -143,13 +143,13 @@ static void part_text(const struct mime_message *msg, const struct mime_part *pa
 	else
 		buf_append(&dec, body, len);
 	mime_charset_to_utf8(mime_ctype_param(&part->ctype, "charset"), dec.data ? dec.data : "",
-			     dec.len, out);
+	                     dec.len, out);
 	mime_buf_put(out, "\n", 1);
 	buf_deinit(&dec);
 }
 
 static void collect_text(const struct mime_message *msg, const struct mime_part *part,
-			 struct buf *out)
+                         struct buf *out)
 {
 	for (; part != NULL && buf_room(out) > 0; part = part->next) {
 		if (part->is_multipart)

@@ -40,7 +40,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SQ_DB_NAME	   "tresor.db"
+#define SQ_DB_NAME         "tresor.db"
 #define SQ_SCHEMA_VERSION  1
 #define SQ_BUSY_TIMEOUT_MS 10000
 
@@ -48,71 +48,71 @@
 _Static_assert(STORE_SEP == '/', "SQL child ranges assume '/' and '0'");
 
 static const char *const sq_migrations[SQ_SCHEMA_VERSION] = {
-	/* 0 -> 1 */
-	"CREATE TABLE meta ("
-	" id INTEGER PRIMARY KEY CHECK (id = 1),"
-	" last_uidvalidity INTEGER NOT NULL);"
-	"INSERT INTO meta (id, last_uidvalidity) VALUES (1, 0);"
-	"CREATE TABLE domains ("
-	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" name TEXT NOT NULL UNIQUE);"
-	"CREATE TABLE users ("
-	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" domain INTEGER NOT NULL REFERENCES domains(id),"
-	" address TEXT NOT NULL UNIQUE,"
-	" password_hash TEXT NOT NULL);"
-	"CREATE INDEX users_domain ON users(domain);"
-	"CREATE TABLE mailboxes ("
-	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" user INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
-	" name TEXT NOT NULL,"
-	" special_use INTEGER NOT NULL DEFAULT 0,"
-	" uidvalidity INTEGER NOT NULL,"
-	" uidnext INTEGER NOT NULL DEFAULT 1,"
-	" highestmodseq INTEGER NOT NULL DEFAULT 1,"
-	" recent_uid INTEGER NOT NULL DEFAULT 1,"
-	" UNIQUE (user, name));"
-	/* Independent of mailbox existence (RFC 3501 6.3.6). */
-	"CREATE TABLE subscriptions ("
-	" user INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
-	" name TEXT NOT NULL,"
-	" PRIMARY KEY (user, name)) WITHOUT ROWID;"
-	/* data last: reading metadata never walks the blob's overflow pages. */
-	"CREATE TABLE messages ("
-	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" size INTEGER NOT NULL,"
-	" internaldate INTEGER NOT NULL,"
-	" tz INTEGER NOT NULL,"
-	" sealed INTEGER NOT NULL,"
-	" sent_date INTEGER NOT NULL,"
-	" envelope TEXT,"
-	" bodystructure TEXT,"
-	" body TEXT,"
-	" data BLOB NOT NULL);"
-	"CREATE TABLE entries ("
-	" mailbox INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,"
-	" uid INTEGER NOT NULL,"
-	" message INTEGER NOT NULL REFERENCES messages(id),"
-	" flags INTEGER NOT NULL,"
-	" keywords TEXT,"
-	" modseq INTEGER NOT NULL,"
-	" PRIMARY KEY (mailbox, uid)) WITHOUT ROWID;"
-	"CREATE INDEX entries_modseq ON entries(mailbox, modseq);"
-	"CREATE INDEX entries_message ON entries(message);"
-	"CREATE TABLE expunged ("
-	" mailbox INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,"
-	" uid INTEGER NOT NULL,"
-	" modseq INTEGER NOT NULL,"
-	" PRIMARY KEY (mailbox, uid)) WITHOUT ROWID;"
-	"CREATE INDEX expunged_modseq ON expunged(mailbox, modseq);"
-	"CREATE TRIGGER entries_unref AFTER DELETE ON entries BEGIN"
-	" DELETE FROM messages WHERE id = OLD.message"
-	"  AND NOT EXISTS (SELECT 1 FROM entries WHERE message = OLD.message);"
-	" END;",
+        /* 0 -> 1 */
+        "CREATE TABLE meta ("
+        " id INTEGER PRIMARY KEY CHECK (id = 1),"
+        " last_uidvalidity INTEGER NOT NULL);"
+        "INSERT INTO meta (id, last_uidvalidity) VALUES (1, 0);"
+        "CREATE TABLE domains ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " name TEXT NOT NULL UNIQUE);"
+        "CREATE TABLE users ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " domain INTEGER NOT NULL REFERENCES domains(id),"
+        " address TEXT NOT NULL UNIQUE,"
+        " password_hash TEXT NOT NULL);"
+        "CREATE INDEX users_domain ON users(domain);"
+        "CREATE TABLE mailboxes ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " user INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+        " name TEXT NOT NULL,"
+        " special_use INTEGER NOT NULL DEFAULT 0,"
+        " uidvalidity INTEGER NOT NULL,"
+        " uidnext INTEGER NOT NULL DEFAULT 1,"
+        " highestmodseq INTEGER NOT NULL DEFAULT 1,"
+        " recent_uid INTEGER NOT NULL DEFAULT 1,"
+        " UNIQUE (user, name));"
+        /* Independent of mailbox existence (RFC 3501 6.3.6). */
+        "CREATE TABLE subscriptions ("
+        " user INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+        " name TEXT NOT NULL,"
+        " PRIMARY KEY (user, name)) WITHOUT ROWID;"
+        /* data last: reading metadata never walks the blob's overflow pages. */
+        "CREATE TABLE messages ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " size INTEGER NOT NULL,"
+        " internaldate INTEGER NOT NULL,"
+        " tz INTEGER NOT NULL,"
+        " sealed INTEGER NOT NULL,"
+        " sent_date INTEGER NOT NULL,"
+        " envelope TEXT,"
+        " bodystructure TEXT,"
+        " body TEXT,"
+        " data BLOB NOT NULL);"
+        "CREATE TABLE entries ("
+        " mailbox INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,"
+        " uid INTEGER NOT NULL,"
+        " message INTEGER NOT NULL REFERENCES messages(id),"
+        " flags INTEGER NOT NULL,"
+        " keywords TEXT,"
+        " modseq INTEGER NOT NULL,"
+        " PRIMARY KEY (mailbox, uid)) WITHOUT ROWID;"
+        "CREATE INDEX entries_modseq ON entries(mailbox, modseq);"
+        "CREATE INDEX entries_message ON entries(message);"
+        "CREATE TABLE expunged ("
+        " mailbox INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,"
+        " uid INTEGER NOT NULL,"
+        " modseq INTEGER NOT NULL,"
+        " PRIMARY KEY (mailbox, uid)) WITHOUT ROWID;"
+        "CREATE INDEX expunged_modseq ON expunged(mailbox, modseq);"
+        "CREATE TRIGGER entries_unref AFTER DELETE ON entries BEGIN"
+        " DELETE FROM messages WHERE id = OLD.message"
+        "  AND NOT EXISTS (SELECT 1 FROM entries WHERE message = OLD.message);"
+        " END;",
 };
 
 #define SQ_BOX_COLUMNS                                                                             \
-	"SELECT m.id, m.name, m.special_use, s.name IS NOT NULL, m.uidvalidity, m.uidnext,"       \
+	"SELECT m.id, m.name, m.special_use, s.name IS NOT NULL, m.uidvalidity, m.uidnext,"        \
 	" m.highestmodseq, m.recent_uid FROM mailboxes m LEFT JOIN subscriptions s"                \
 	" ON s.user = m.user AND s.name = m.name "
 
@@ -137,11 +137,11 @@ static const char *const sq_migrations[SQ_SCHEMA_VERSION] = {
 	X(BOX_LIST, SQ_BOX_COLUMNS "WHERE m.user = ?1 ORDER BY m.name")                            \
 	X(BOX_GET, SQ_BOX_COLUMNS "WHERE m.user = ?1 AND m.name = ?2")                             \
 	X(BOX_STATE, "SELECT uidvalidity, uidnext, highestmodseq, recent_uid FROM mailboxes"       \
-		     " WHERE id = ?1")                                                             \
+	             " WHERE id = ?1")                                                             \
 	X(BOX_ADD, "INSERT INTO mailboxes (user, name, special_use, uidvalidity)"                  \
-		   " VALUES (?1, ?2, ?3, ?4)")                                                     \
+	           " VALUES (?1, ?2, ?3, ?4)")                                                     \
 	X(BOX_CHILDREN, "SELECT id, name FROM mailboxes WHERE user = ?1"                           \
-			" AND name > ?2 || '/' AND name < ?2 || '0' ORDER BY name")                \
+	                " AND name > ?2 || '/' AND name < ?2 || '0' ORDER BY name")                \
 	X(BOX_DEL, "DELETE FROM mailboxes WHERE id = ?1")                                          \
 	X(BOX_SET_NAME, "UPDATE mailboxes SET name = ?2 WHERE id = ?1")                            \
 	X(BOX_SET_COUNTERS, "UPDATE mailboxes SET uidnext = ?2, highestmodseq = ?3 WHERE id = ?1") \
@@ -149,32 +149,33 @@ static const char *const sq_migrations[SQ_SCHEMA_VERSION] = {
 	X(SUB_ADD, "INSERT OR IGNORE INTO subscriptions (user, name) VALUES (?1, ?2)")             \
 	X(SUB_DEL, "DELETE FROM subscriptions WHERE user = ?1 AND name = ?2")                      \
 	X(SUB_RENAME, "UPDATE OR REPLACE subscriptions SET name = ?3 WHERE user = ?1"              \
-		      " AND name = ?2")                                                            \
+	              " AND name = ?2")                                                            \
 	X(SUB_LIST, "SELECT name FROM subscriptions WHERE user = ?1 ORDER BY name")                \
-	X(STATUS, "SELECT count(*), total((e.flags & ?2) = 0), total((e.flags & ?3) != 0),"       \
-		  " total(e.uid >= ?4), total(m.size) FROM entries e"                              \
-		  " JOIN messages m ON m.id = e.message WHERE e.mailbox = ?1")                     \
+	X(STATUS, "SELECT count(*), total((e.flags & ?2) = 0), total((e.flags & ?3) != 0),"        \
+	          " total(e.uid >= ?4), total(m.size) FROM entries e"                              \
+	          " JOIN messages m ON m.id = e.message WHERE e.mailbox = ?1")                     \
 	X(MESSAGE_ADD, "INSERT INTO messages (size, internaldate, tz, sealed, sent_date,"          \
-		       " envelope, bodystructure, body, data)"                                     \
-		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")                             \
+	               " envelope, bodystructure, body, data)"                                     \
+	               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")                             \
 	X(ENTRY_ADD, "INSERT INTO entries (mailbox, uid, message, flags, keywords, modseq)"        \
-		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                           \
+	             " VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                           \
 	X(ENTRIES, "SELECT uid, flags, keywords, modseq FROM entries WHERE mailbox = ?1"           \
-		   " ORDER BY uid")                                                                \
+	           " ORDER BY uid")                                                                \
 	X(ENTRIES_RANGE, "SELECT uid, flags, keywords, modseq, message FROM entries"               \
-			 " WHERE mailbox = ?1 AND uid BETWEEN ?2 AND ?3 ORDER BY uid")             \
+	                 " WHERE mailbox = ?1 AND uid BETWEEN ?2 AND ?3 ORDER BY uid")             \
 	X(ENTRY_SET_FLAGS, "UPDATE entries SET flags = ?3, keywords = ?4, modseq = ?5"             \
-			   " WHERE mailbox = ?1 AND uid = ?2")                                     \
+	                   " WHERE mailbox = ?1 AND uid = ?2")                                     \
 	X(ENTRY_DEL, "DELETE FROM entries WHERE mailbox = ?1 AND uid = ?2")                        \
-	X(EXPUNGE_LOG, "INSERT OR REPLACE INTO expunged (mailbox, uid, modseq) VALUES (?1, ?2, ?3)")  \
+	X(EXPUNGE_LOG,                                                                             \
+	  "INSERT OR REPLACE INTO expunged (mailbox, uid, modseq) VALUES (?1, ?2, ?3)")            \
 	X(META, "SELECT m.id, m.internaldate, m.tz, m.size, m.sealed, m.envelope,"                 \
-		" m.bodystructure, m.body, m.sent_date FROM entries e"                             \
-		" JOIN messages m ON m.id = e.message WHERE e.mailbox = ?1 AND e.uid = ?2")        \
+	        " m.bodystructure, m.body, m.sent_date FROM entries e"                             \
+	        " JOIN messages m ON m.id = e.message WHERE e.mailbox = ?1 AND e.uid = ?2")        \
 	X(DATA, "SELECT data FROM messages WHERE id = ?1")                                         \
 	X(CHANGED_SINCE, "SELECT uid, flags, keywords, modseq FROM entries"                        \
-			 " WHERE mailbox = ?1 AND modseq > ?2 ORDER BY uid")                       \
+	                 " WHERE mailbox = ?1 AND modseq > ?2 ORDER BY uid")                       \
 	X(EXPUNGED_SINCE, "SELECT uid FROM expunged WHERE mailbox = ?1 AND modseq > ?2"            \
-			  " ORDER BY uid")
+	                  " ORDER BY uid")
 
 #define SQ_ENUM(name, sql) SQ_##name,
 #define SQ_SQL(name, sql)  sql,
@@ -219,12 +220,12 @@ static const struct {
 	const char *name;
 	unsigned use;
 } sq_default_boxes[] = {
-	{"INBOX", 0},
-	{"Sent", STORE_USE_SENT},
-	{"Drafts", STORE_USE_DRAFTS},
-	{"Trash", STORE_USE_TRASH},
-	{"Junk", STORE_USE_JUNK},
-	{"Archive", STORE_USE_ARCHIVE},
+        {"INBOX", 0},
+        {"Sent", STORE_USE_SENT},
+        {"Drafts", STORE_USE_DRAFTS},
+        {"Trash", STORE_USE_TRASH},
+        {"Junk", STORE_USE_JUNK},
+        {"Archive", STORE_USE_ARCHIVE},
 };
 
 static __thread char sq_open_error[STORE_ERROR_MAX];
@@ -265,15 +266,15 @@ static int sq_fail(struct sqlite_store *q, int rc)
  * binds its parameters described by types: 'i' int64_t, 't' const char *
  * (NULL binds NULL), 'b' const void * then size_t.
  */
-static int sq_vprep(struct sqlite_store *q, sqlite3_stmt **st_r, enum sq_stmt id,
-		    const char *types, va_list ap)
+static int sq_vprep(struct sqlite_store *q, sqlite3_stmt **st_r, enum sq_stmt id, const char *types,
+                    va_list ap)
 {
 	sqlite3_stmt *st = q->stmts[id];
 	int rc = SQLITE_OK;
 
 	if (st == NULL) {
 		rc = sqlite3_prepare_v3(q->db, sq_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-					&q->stmts[id], NULL);
+		                        &q->stmts[id], NULL);
 		if (rc != SQLITE_OK)
 			return sq_fail(q, rc);
 		st = q->stmts[id];
@@ -287,7 +288,7 @@ static int sq_vprep(struct sqlite_store *q, sqlite3_stmt **st_r, enum sq_stmt id
 			const char *t = va_arg(ap, const char *);
 
 			rc = t == NULL ? sqlite3_bind_null(st, i + 1)
-				       : sqlite3_bind_text(st, i + 1, t, -1, SQLITE_STATIC);
+			               : sqlite3_bind_text(st, i + 1, t, -1, SQLITE_STATIC);
 		} else {
 			const void *p = va_arg(ap, const void *);
 			size_t n = va_arg(ap, size_t);
@@ -301,8 +302,8 @@ static int sq_vprep(struct sqlite_store *q, sqlite3_stmt **st_r, enum sq_stmt id
 	return STORE_OK;
 }
 
-static int sq_prep(struct sqlite_store *q, sqlite3_stmt **st_r, enum sq_stmt id,
-		   const char *types, ...)
+static int sq_prep(struct sqlite_store *q, sqlite3_stmt **st_r, enum sq_stmt id, const char *types,
+                   ...)
 {
 	va_list ap;
 	int ret;
@@ -348,8 +349,8 @@ static int sq_exec(struct sqlite_store *q, enum sq_stmt id, const char *types, .
  * Runs a one-row query binding a single integer and returns its first column
  * in *v_r: 1 if a row came, 0 if none, or an error.
  */
-static int sq_query_int(struct sqlite_store *q, enum sq_stmt id, const char *types,
-			const void *arg, int64_t *v_r)
+static int sq_query_int(struct sqlite_store *q, enum sq_stmt id, const char *types, const void *arg,
+                        int64_t *v_r)
 {
 	sqlite3_stmt *st;
 	int ret;
@@ -449,8 +450,8 @@ static void sq_strs_free(char ***v, size_t n)
 }
 
 /* Runs a query whose rows are one text column into a new string list. */
-static int sq_query_strings(struct sqlite_store *q, enum sq_stmt id, const char *types,
-			    int64_t arg, char ***names_r, size_t *n_r)
+static int sq_query_strings(struct sqlite_store *q, enum sq_stmt id, const char *types, int64_t arg,
+                            char ***names_r, size_t *n_r)
 {
 	sqlite3_stmt *st;
 	size_t n = 0, cap = 0;
@@ -496,11 +497,11 @@ static int sq_box_state(struct sqlite_store *q, uint64_t id, struct sq_box *b)
 }
 
 static int sq_box_set_counters(struct sqlite_store *q, uint64_t id, uint32_t uidnext,
-			       uint64_t modseq)
+                               uint64_t modseq)
 {
 	store_notify_add(&q->s, id);
 	return sq_exec(q, SQ_BOX_SET_COUNTERS, "iii", (int64_t)id, (int64_t)uidnext,
-		       (int64_t)modseq);
+	               (int64_t)modseq);
 }
 
 /* Fills box from a SQ_BOX_COLUMNS row. */
@@ -517,7 +518,7 @@ static void sq_box_read(sqlite3_stmt *st, struct store_mailbox *box)
 }
 
 static int sq_box_by_name(struct sqlite_store *q, uint64_t user_id, const char *name,
-			  struct store_mailbox *box_r)
+                          struct store_mailbox *box_r)
 {
 	sqlite3_stmt *st;
 	int ret;
@@ -554,8 +555,8 @@ static int sq_new_uidvalidity(struct sqlite_store *q, uint32_t *v_r)
 	return sq_exec(q, SQ_UIDVALIDITY_SET, "i", v);
 }
 
-static int sq_box_insert(struct sqlite_store *q, uint64_t user_id, const char *name,
-			 unsigned use, uint64_t *id_r)
+static int sq_box_insert(struct sqlite_store *q, uint64_t user_id, const char *name, unsigned use,
+                         uint64_t *id_r)
 {
 	uint32_t uidvalidity = 0;
 	int ret;
@@ -563,7 +564,7 @@ static int sq_box_insert(struct sqlite_store *q, uint64_t user_id, const char *n
 	if ((ret = sq_new_uidvalidity(q, &uidvalidity)) < 0)
 		return ret;
 	ret = sq_exec(q, SQ_BOX_ADD, "itii", (int64_t)user_id, name, (int64_t)use,
-		      (int64_t)uidvalidity);
+	              (int64_t)uidvalidity);
 	if (ret == STORE_ERR_EXISTS)
 		return store_set_error(&q->s, ret, "mailbox exists");
 	if (ret == STORE_ERR_NOTFOUND)
@@ -575,7 +576,7 @@ static int sq_box_insert(struct sqlite_store *q, uint64_t user_id, const char *n
 
 /* Reads the entries of mailbox in uids (NULL: all), ascending. */
 static int sq_rows_collect(struct sqlite_store *q, uint64_t mailbox,
-			   const struct store_uid_range *uids, size_t n_uids, struct sq_rows *r)
+                           const struct store_uid_range *uids, size_t n_uids, struct sq_rows *r)
 {
 	static const struct store_uid_range all = {1, UINT32_MAX};
 	sqlite3_stmt *st;
@@ -587,7 +588,7 @@ static int sq_rows_collect(struct sqlite_store *q, uint64_t mailbox,
 	}
 	for (size_t i = 0; i < n_uids && ret == STORE_OK; i++) {
 		ret = sq_prep(q, &st, SQ_ENTRIES_RANGE, "iii", (int64_t)mailbox,
-			      (int64_t)uids[i].lo, (int64_t)uids[i].hi);
+		              (int64_t)uids[i].lo, (int64_t)uids[i].hi);
 		if (ret < 0)
 			break;
 		while ((ret = sq_step(q, st)) == 1) {
@@ -610,21 +611,20 @@ static int sq_rows_collect(struct sqlite_store *q, uint64_t mailbox,
 }
 
 /* Removes one entry and logs its UID with modseq (RFC 7162 3.2.5.1 VANISHED). */
-static int sq_entry_expunge(struct sqlite_store *q, uint64_t mailbox, uint32_t uid,
-			    uint64_t modseq)
+static int sq_entry_expunge(struct sqlite_store *q, uint64_t mailbox, uint32_t uid, uint64_t modseq)
 {
 	int ret;
 
 	ret = sq_exec(q, SQ_ENTRY_DEL, "ii", (int64_t)mailbox, (int64_t)uid);
 	if (ret == STORE_OK)
 		ret = sq_exec(q, SQ_EXPUNGE_LOG, "iii", (int64_t)mailbox, (int64_t)uid,
-			      (int64_t)modseq);
+		              (int64_t)modseq);
 	return ret;
 }
 
 /* Expunges rows[i] for which pick[i] (or every row if pick is NULL) from mailbox. */
 static int sq_rows_expunge(struct sqlite_store *q, uint64_t mailbox, const struct sq_rows *rows,
-			   unsigned need_flags, struct sq_u32 *out)
+                           unsigned need_flags, struct sq_u32 *out)
 {
 	struct sq_box box;
 	uint64_t modseq;
@@ -652,8 +652,8 @@ static int sq_rows_expunge(struct sqlite_store *q, uint64_t mailbox, const struc
  * modseq in dst; a move then expunges the sources with one new modseq in src.
  */
 static int sq_copy_tx(struct sqlite_store *q, uint64_t src, const struct store_uid_range *uids,
-		      size_t n_uids, uint64_t dst, bool move, struct sq_u32 *src_out,
-		      struct sq_u32 *dst_out, uint32_t *dst_uidvalidity_r)
+                      size_t n_uids, uint64_t dst, bool move, struct sq_u32 *src_out,
+                      struct sq_u32 *dst_out, uint32_t *dst_uidvalidity_r)
 {
 	struct sq_rows rows = {0};
 	struct sq_box sbox, dbox;
@@ -675,7 +675,7 @@ static int sq_copy_tx(struct sqlite_store *q, uint64_t src, const struct store_u
 		uint32_t uid = dbox.uidnext + (uint32_t)i;
 
 		ret = sq_exec(q, SQ_ENTRY_ADD, "iiiiti", (int64_t)dst, (int64_t)uid,
-			      (int64_t)r->message, (int64_t)r->flags, r->keywords, (int64_t)modseq);
+		              (int64_t)r->message, (int64_t)r->flags, r->keywords, (int64_t)modseq);
 		sq_u32_push(src_out, r->uid);
 		sq_u32_push(dst_out, uid);
 	}
@@ -713,7 +713,7 @@ static int sq_mkdirs(const char *dir)
 static struct store *sq_open_fail(struct sqlite_store *q, const char **error_r, const char *what)
 {
 	snprintf(sq_open_error, sizeof(sq_open_error), "store: %s: %s", what,
-		 q != NULL && q->db != NULL ? sqlite3_errmsg(q->db) : strerror(errno));
+	         q != NULL && q->db != NULL ? sqlite3_errmsg(q->db) : strerror(errno));
 	*error_r = sq_open_error;
 	if (q != NULL)
 		store_sqlite.close(&q->s);
@@ -759,8 +759,8 @@ static int sq_migrate(struct sqlite_store *q)
 	ret = sq_pragma_int(q, "PRAGMA user_version", &version);
 	if (ret == STORE_OK && (version < 0 || version > SQ_SCHEMA_VERSION))
 		ret = store_set_error(&q->s, STORE_ERR_INVALID,
-				      "schema version %lld is unknown to this program",
-				      (long long)version);
+		                      "schema version %lld is unknown to this program",
+		                      (long long)version);
 	for (; ret == STORE_OK && version < SQ_SCHEMA_VERSION; version++)
 		ret = sq_exec_sql(q, sq_migrations[version]);
 	if (ret == STORE_OK) {
@@ -791,7 +791,7 @@ static int sq_configure(struct sqlite_store *q)
 	sqlite3_finalize(st);
 	if (!wal)
 		return rc == SQLITE_ROW ? store_set_error(&q->s, STORE_ERR_TEMP, "WAL refused")
-					: sq_fail(q, rc);
+		                        : sq_fail(q, rc);
 	if ((ret = sq_exec_sql(q, "PRAGMA synchronous = FULL")) < 0 ||
 	    (ret = sq_exec_sql(q, "PRAGMA foreign_keys = ON")) < 0)
 		return ret;
@@ -890,7 +890,7 @@ static int sq_domain_list(struct store *s, char ***names_r, size_t *n_r)
 /* --- accounts --- */
 
 static int sq_user_create(struct sqlite_store *q, const char *address, const char *domain,
-			  const char *password_hash)
+                          const char *password_hash)
 {
 	int64_t domain_id = 0;
 	uint64_t user_id;
@@ -909,16 +909,16 @@ static int sq_user_create(struct sqlite_store *q, const char *address, const cha
 	user_id = (uint64_t)sqlite3_last_insert_rowid(q->db);
 	for (size_t i = 0; i < N_ELEMENTS(sq_default_boxes) && ret == STORE_OK; i++) {
 		ret = sq_box_insert(q, user_id, sq_default_boxes[i].name, sq_default_boxes[i].use,
-				    NULL);
+		                    NULL);
 		if (ret == STORE_OK)
 			ret = sq_exec(q, SQ_SUB_ADD, "it", (int64_t)user_id,
-				      sq_default_boxes[i].name);
+			              sq_default_boxes[i].name);
 	}
 	return ret;
 }
 
 static int sq_user_add(struct store *s, const char *address, const char *domain,
-		       const char *password_hash)
+                       const char *password_hash)
 {
 	struct sqlite_store *q = sq(s);
 	int ret;
@@ -994,7 +994,7 @@ static int sq_user_list(struct store *s, char ***addresses_r, size_t *n_r)
 /* --- mailboxes --- */
 
 static int sq_mailbox_list(struct store *s, uint64_t user_id, struct store_mailbox **boxes_r,
-			   size_t *n_r)
+                           size_t *n_r)
 {
 	struct sqlite_store *q = sq(s);
 	struct store_mailbox *v = NULL;
@@ -1022,13 +1022,13 @@ static int sq_mailbox_list(struct store *s, uint64_t user_id, struct store_mailb
 }
 
 static int sq_mailbox_get(struct store *s, uint64_t user_id, const char *name,
-			  struct store_mailbox *box_r)
+                          struct store_mailbox *box_r)
 {
 	return sq_box_by_name(sq(s), user_id, name, box_r);
 }
 
 static int sq_mailbox_create(struct store *s, uint64_t user_id, const char *name,
-			     unsigned special_use)
+                             unsigned special_use)
 {
 	struct sqlite_store *q = sq(s);
 	int ret;
@@ -1103,7 +1103,7 @@ struct sq_renamed {
  * may equal an old name that is renamed later in the same tree.
  */
 static int sq_rename_step(struct sqlite_store *q, uint64_t user_id, uint64_t id,
-			  const char *old_name, const char *new_name)
+                          const char *old_name, const char *new_name)
 {
 	int ret;
 
@@ -1116,7 +1116,7 @@ static int sq_rename_step(struct sqlite_store *q, uint64_t user_id, uint64_t id,
 }
 
 static int sq_rename_all(struct sqlite_store *q, uint64_t user_id, const struct sq_renamed *v,
-			 size_t n, const char *from, const char *to)
+                         size_t n, const char *from, const char *to)
 {
 	char tmp[32], *name;
 	int ret = STORE_OK;
@@ -1139,7 +1139,7 @@ static int sq_rename_all(struct sqlite_store *q, uint64_t user_id, const struct 
 }
 
 static int sq_rename_tree(struct sqlite_store *q, uint64_t user_id, const char *from,
-			  const char *to)
+                          const char *to)
 {
 	struct store_mailbox box = {0}, other = {0};
 	struct sq_renamed *v = NULL;
@@ -1221,7 +1221,7 @@ static int sq_status_read(struct sqlite_store *q, uint64_t mailbox_id, struct st
 	if ((ret = sq_box_state(q, mailbox_id, &box)) < 0)
 		return ret;
 	ret = sq_prep(q, &st, SQ_STATUS, "iiii", (int64_t)mailbox_id, (int64_t)STORE_FLAG_SEEN,
-		      (int64_t)STORE_FLAG_DELETED, (int64_t)box.recent_uid);
+	              (int64_t)STORE_FLAG_DELETED, (int64_t)box.recent_uid);
 	if (ret < 0)
 		return ret;
 	ret = sq_step(q, st);
@@ -1264,7 +1264,7 @@ static int sq_mailbox_take_recent(struct store *s, uint64_t mailbox_id, uint32_t
 	ret = sq_box_state(q, mailbox_id, &box);
 	if (ret == STORE_OK)
 		ret = sq_exec(q, SQ_BOX_SET_RECENT, "ii", (int64_t)mailbox_id,
-			      (int64_t)box.uidnext);
+		              (int64_t)box.uidnext);
 	ret = sq_end(q, ret);
 	*recent_uid_r = ret == STORE_OK ? box.recent_uid : 0;
 	return ret;
@@ -1273,7 +1273,7 @@ static int sq_mailbox_take_recent(struct store *s, uint64_t mailbox_id, uint32_t
 /* --- messages --- */
 
 static int sq_deliver_one(struct sqlite_store *q, uint64_t message_id,
-			  const struct store_new_entry *t, uint32_t *uid_r)
+                          const struct store_new_entry *t, uint32_t *uid_r)
 {
 	char kw[STORE_KEYWORDS_MAX + 1];
 	struct sq_box box;
@@ -1286,17 +1286,16 @@ static int sq_deliver_one(struct sqlite_store *q, uint64_t message_id,
 	if (store_keywords_apply(NULL, STORE_FLAGS_SET, t->keywords, kw) < 0)
 		return store_set_error(&q->s, STORE_ERR_INVALID, "too many keywords");
 	ret = sq_exec(q, SQ_ENTRY_ADD, "iiiiti", (int64_t)t->mailbox_id, (int64_t)box.uidnext,
-		      (int64_t)message_id, (int64_t)t->flags, kw[0] != '\0' ? kw : NULL,
-		      (int64_t)(box.highestmodseq + 1));
+	              (int64_t)message_id, (int64_t)t->flags, kw[0] != '\0' ? kw : NULL,
+	              (int64_t)(box.highestmodseq + 1));
 	if (ret == STORE_OK)
-		ret = sq_box_set_counters(q, t->mailbox_id, box.uidnext + 1,
-					  box.highestmodseq + 1);
+		ret = sq_box_set_counters(q, t->mailbox_id, box.uidnext + 1, box.highestmodseq + 1);
 	*uid_r = box.uidnext;
 	return ret;
 }
 
 static int sq_deliver(struct store *s, const struct store_new_message *msg,
-		      const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r)
+                      const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r)
 {
 	struct sqlite_store *q = sq(s);
 	uint64_t message_id;
@@ -1306,9 +1305,9 @@ static int sq_deliver(struct store *s, const struct store_new_message *msg,
 	if ((ret = sq_begin(q, true)) < 0)
 		return ret;
 	ret = sq_exec(q, SQ_MESSAGE_ADD, "iiiiitttb", (int64_t)msg->size,
-		      (int64_t)msg->internaldate, (int64_t)msg->internaldate_tz,
-		      (int64_t)msg->sealed, (int64_t)msg->sent_date, msg->envelope,
-		      msg->bodystructure, msg->body, (const void *)msg->data, msg->size);
+	              (int64_t)msg->internaldate, (int64_t)msg->internaldate_tz,
+	              (int64_t)msg->sealed, (int64_t)msg->sent_date, msg->envelope,
+	              msg->bodystructure, msg->body, (const void *)msg->data, msg->size);
 	message_id = (uint64_t)sqlite3_last_insert_rowid(q->db);
 	for (size_t i = 0; i < n_targets && ret == STORE_OK; i++) {
 		ret = sq_deliver_one(q, message_id, &targets[i], &uid);
@@ -1319,7 +1318,7 @@ static int sq_deliver(struct store *s, const struct store_new_message *msg,
 }
 
 static int sq_entries_read(struct sqlite_store *q, uint64_t mailbox_id,
-			   struct store_entry **entries_r, size_t *n_r)
+                           struct store_entry **entries_r, size_t *n_r)
 {
 	struct store_entry *v = NULL;
 	size_t n = 0, cap = 0;
@@ -1351,7 +1350,7 @@ static int sq_entries_read(struct sqlite_store *q, uint64_t mailbox_id,
 }
 
 static int sq_entries(struct store *s, uint64_t mailbox_id, struct store_entry **entries_r,
-		      size_t *n_r)
+                      size_t *n_r)
 {
 	struct sqlite_store *q = sq(s);
 	int ret;
@@ -1367,7 +1366,7 @@ static int sq_entries(struct store *s, uint64_t mailbox_id, struct store_entry *
 }
 
 static int sq_message_meta(struct store *s, uint64_t mailbox_id, uint32_t uid,
-			   struct store_message_meta *meta_r)
+                           struct store_message_meta *meta_r)
 {
 	struct sqlite_store *q = sq(s);
 	sqlite3_stmt *st;
@@ -1433,7 +1432,7 @@ struct sq_flags_out {
 
 /* Computes the new state of one entry; returns 1 if it changes, 0 if not, or an error. */
 static int sq_flags_new(const struct sq_row *r, enum store_flags_mode mode, unsigned flags,
-			const char *keywords, unsigned *flags_r, char kw[STORE_KEYWORDS_MAX + 1])
+                        const char *keywords, unsigned *flags_r, char kw[STORE_KEYWORDS_MAX + 1])
 {
 	if (mode == STORE_FLAGS_SET)
 		*flags_r = flags;
@@ -1451,24 +1450,24 @@ static int sq_flags_new(const struct sq_row *r, enum store_flags_mode mode, unsi
 }
 
 static void sq_flags_push(struct sq_flags_out *o, uint32_t uid, unsigned flags, const char *kw,
-			  uint64_t modseq)
+                          uint64_t modseq)
 {
 	if (o->n_changes == o->cap) {
 		o->cap = o->cap ? o->cap * 2 : 16;
 		o->changes = xreallocarray(o->changes, o->cap, sizeof(*o->changes));
 	}
 	o->changes[o->n_changes++] = (struct store_change){
-		.uid = uid,
-		.flags = flags,
-		.keywords = kw[0] != '\0' ? xstrdup(kw) : NULL,
-		.modseq = modseq,
+	        .uid = uid,
+	        .flags = flags,
+	        .keywords = kw[0] != '\0' ? xstrdup(kw) : NULL,
+	        .modseq = modseq,
 	};
 }
 
 static int sq_flags_tx(struct sqlite_store *q, uint64_t mailbox_id,
-		       const struct store_uid_range *uids, size_t n_uids,
-		       enum store_flags_mode mode, unsigned flags, const char *keywords,
-		       uint64_t unchangedsince, struct sq_flags_out *o)
+                       const struct store_uid_range *uids, size_t n_uids,
+                       enum store_flags_mode mode, unsigned flags, const char *keywords,
+                       uint64_t unchangedsince, struct sq_flags_out *o)
 {
 	char kw[STORE_KEYWORDS_MAX + 1];
 	struct sq_rows rows = {0};
@@ -1495,7 +1494,7 @@ static int sq_flags_tx(struct sqlite_store *q, uint64_t mailbox_id,
 		if (ret <= 0)
 			continue;
 		ret = sq_exec(q, SQ_ENTRY_SET_FLAGS, "iiiti", (int64_t)mailbox_id, (int64_t)r->uid,
-			      (int64_t)nflags, kw[0] != '\0' ? kw : NULL, (int64_t)modseq);
+		              (int64_t)nflags, kw[0] != '\0' ? kw : NULL, (int64_t)modseq);
 		sq_flags_push(o, r->uid, nflags, kw, modseq);
 	}
 	if (ret == STORE_OK && o->n_changes > 0)
@@ -1506,9 +1505,9 @@ out:
 }
 
 static int sq_flags(struct store *s, uint64_t mailbox_id, const struct store_uid_range *uids,
-		    size_t n_uids, enum store_flags_mode mode, unsigned flags, const char *keywords,
-		    uint64_t unchangedsince, struct store_change **changes_r, size_t *n_changes_r,
-		    uint32_t **failed_r, size_t *n_failed_r)
+                    size_t n_uids, enum store_flags_mode mode, unsigned flags, const char *keywords,
+                    uint64_t unchangedsince, struct store_change **changes_r, size_t *n_changes_r,
+                    uint32_t **failed_r, size_t *n_failed_r)
 {
 	struct sqlite_store *q = sq(s);
 	struct sq_flags_out o = {0};
@@ -1531,7 +1530,7 @@ static int sq_flags(struct store *s, uint64_t mailbox_id, const struct store_uid
 }
 
 static int sq_expunge(struct store *s, uint64_t mailbox_id, const struct store_uid_range *uids,
-		      size_t n_uids, uint32_t **expunged_r, size_t *n_r)
+                      size_t n_uids, uint32_t **expunged_r, size_t *n_r)
 {
 	struct sqlite_store *q = sq(s);
 	struct sq_rows rows = {0};
@@ -1556,8 +1555,8 @@ static int sq_expunge(struct store *s, uint64_t mailbox_id, const struct store_u
 }
 
 static int sq_copy(struct store *s, uint64_t src_mailbox_id, const struct store_uid_range *uids,
-		   size_t n_uids, uint64_t dst_mailbox_id, bool move, uint32_t **src_r,
-		   uint32_t **dst_r, size_t *n_r, uint32_t *dst_uidvalidity_r)
+                   size_t n_uids, uint64_t dst_mailbox_id, bool move, uint32_t **src_r,
+                   uint32_t **dst_r, size_t *n_r, uint32_t *dst_uidvalidity_r)
 {
 	struct sqlite_store *q = sq(s);
 	struct sq_u32 src = {0}, dst = {0};
@@ -1566,7 +1565,7 @@ static int sq_copy(struct store *s, uint64_t src_mailbox_id, const struct store_
 	if ((ret = sq_begin(q, true)) < 0)
 		return ret;
 	ret = sq_copy_tx(q, src_mailbox_id, uids, n_uids, dst_mailbox_id, move, &src, &dst,
-			 dst_uidvalidity_r);
+	                 dst_uidvalidity_r);
 	ret = sq_end(q, ret);
 	if (ret < 0) {
 		free(src.v);
@@ -1581,7 +1580,7 @@ static int sq_copy(struct store *s, uint64_t src_mailbox_id, const struct store_
 }
 
 static int sq_changes_read(struct sqlite_store *q, uint64_t mailbox_id, uint64_t since,
-			   struct store_changes *ch)
+                           struct store_changes *ch)
 {
 	struct sq_u32 exp = {0};
 	size_t cap = 0;
@@ -1590,8 +1589,8 @@ static int sq_changes_read(struct sqlite_store *q, uint64_t mailbox_id, uint64_t
 	int ret;
 
 	if ((ret = sq_box_state(q, mailbox_id, &box)) < 0 ||
-	    (ret = sq_prep(q, &st, SQ_CHANGED_SINCE, "ii", (int64_t)mailbox_id,
-			   (int64_t)since)) < 0)
+	    (ret = sq_prep(q, &st, SQ_CHANGED_SINCE, "ii", (int64_t)mailbox_id, (int64_t)since)) <
+	            0)
 		return ret;
 	ch->uidnext = box.uidnext;
 	ch->highestmodseq = box.highestmodseq;
@@ -1610,8 +1609,7 @@ static int sq_changes_read(struct sqlite_store *q, uint64_t mailbox_id, uint64_t
 	}
 	sqlite3_reset(st);
 	if (ret == 0)
-		ret = sq_prep(q, &st, SQ_EXPUNGED_SINCE, "ii", (int64_t)mailbox_id,
-			      (int64_t)since);
+		ret = sq_prep(q, &st, SQ_EXPUNGED_SINCE, "ii", (int64_t)mailbox_id, (int64_t)since);
 	if (ret == 0) {
 		while ((ret = sq_step(q, st)) == 1)
 			sq_u32_push(&exp, (uint32_t)sqlite3_column_int64(st, 0));
@@ -1623,7 +1621,7 @@ static int sq_changes_read(struct sqlite_store *q, uint64_t mailbox_id, uint64_t
 }
 
 static int sq_changes_since(struct store *s, uint64_t mailbox_id, uint64_t since,
-			    struct store_changes *ch_r)
+                            struct store_changes *ch_r)
 {
 	struct sqlite_store *q = sq(s);
 	int ret;
@@ -1640,33 +1638,33 @@ static int sq_changes_since(struct store *s, uint64_t mailbox_id, uint64_t since
 }
 
 const struct store_backend store_sqlite = {
-	.name = "sqlite",
-	.open = sq_open,
-	.close = sq_close,
-	.domain_add = sq_domain_add,
-	.domain_del = sq_domain_del,
-	.domain_exists = sq_domain_exists,
-	.domain_list = sq_domain_list,
-	.user_add = sq_user_add,
-	.user_del = sq_user_del,
-	.user_set_password = sq_user_set_password,
-	.user_lookup = sq_user_lookup,
-	.user_list = sq_user_list,
-	.mailbox_list = sq_mailbox_list,
-	.mailbox_get = sq_mailbox_get,
-	.mailbox_create = sq_mailbox_create,
-	.mailbox_delete = sq_mailbox_delete,
-	.mailbox_rename = sq_mailbox_rename,
-	.mailbox_subscribe = sq_mailbox_subscribe,
-	.subscriptions = sq_subscriptions,
-	.mailbox_status = sq_mailbox_status,
-	.mailbox_take_recent = sq_mailbox_take_recent,
-	.deliver = sq_deliver,
-	.entries = sq_entries,
-	.message_meta = sq_message_meta,
-	.message_data = sq_message_data,
-	.flags = sq_flags,
-	.expunge = sq_expunge,
-	.copy = sq_copy,
-	.changes_since = sq_changes_since,
+        .name = "sqlite",
+        .open = sq_open,
+        .close = sq_close,
+        .domain_add = sq_domain_add,
+        .domain_del = sq_domain_del,
+        .domain_exists = sq_domain_exists,
+        .domain_list = sq_domain_list,
+        .user_add = sq_user_add,
+        .user_del = sq_user_del,
+        .user_set_password = sq_user_set_password,
+        .user_lookup = sq_user_lookup,
+        .user_list = sq_user_list,
+        .mailbox_list = sq_mailbox_list,
+        .mailbox_get = sq_mailbox_get,
+        .mailbox_create = sq_mailbox_create,
+        .mailbox_delete = sq_mailbox_delete,
+        .mailbox_rename = sq_mailbox_rename,
+        .mailbox_subscribe = sq_mailbox_subscribe,
+        .subscriptions = sq_subscriptions,
+        .mailbox_status = sq_mailbox_status,
+        .mailbox_take_recent = sq_mailbox_take_recent,
+        .deliver = sq_deliver,
+        .entries = sq_entries,
+        .message_meta = sq_message_meta,
+        .message_data = sq_message_data,
+        .flags = sq_flags,
+        .expunge = sq_expunge,
+        .copy = sq_copy,
+        .changes_since = sq_changes_since,
 };

@@ -36,18 +36,18 @@ struct store_backend {
 
 	/* address is lowercased; domain points into it (after the '@'). */
 	int (*user_add)(struct store *s, const char *address, const char *domain,
-			const char *password_hash);
+	                const char *password_hash);
 	int (*user_del)(struct store *s, const char *address);
 	int (*user_set_password)(struct store *s, const char *address, const char *password_hash);
 	int (*user_lookup)(struct store *s, const char *address, struct store_user *user_r);
 	int (*user_list)(struct store *s, char ***addresses_r, size_t *n_r);
 
 	int (*mailbox_list)(struct store *s, uint64_t user_id, struct store_mailbox **boxes_r,
-			    size_t *n_r);
+	                    size_t *n_r);
 	int (*mailbox_get)(struct store *s, uint64_t user_id, const char *name,
-			   struct store_mailbox *box_r);
+	                   struct store_mailbox *box_r);
 	int (*mailbox_create)(struct store *s, uint64_t user_id, const char *name,
-			      unsigned special_use);
+	                      unsigned special_use);
 	int (*mailbox_delete)(struct store *s, uint64_t user_id, const char *name);
 	int (*mailbox_rename)(struct store *s, uint64_t user_id, const char *from, const char *to);
 	int (*mailbox_subscribe)(struct store *s, uint64_t user_id, const char *name, bool on);
@@ -57,24 +57,24 @@ struct store_backend {
 
 	/* Target keywords are already normalised (NULL when none). */
 	int (*deliver)(struct store *s, const struct store_new_message *msg,
-		       const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r);
+	               const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r);
 	int (*entries)(struct store *s, uint64_t mailbox_id, struct store_entry **entries_r,
-		       size_t *n_r);
+	               size_t *n_r);
 	int (*message_meta)(struct store *s, uint64_t mailbox_id, uint32_t uid,
-			    struct store_message_meta *meta_r);
+	                    struct store_message_meta *meta_r);
 	int (*message_data)(struct store *s, uint64_t message_id, char **data_r, size_t *size_r);
 	/* keywords validated (may be NULL); uids validated ascending, non-overlapping. */
 	int (*flags)(struct store *s, uint64_t mailbox_id, const struct store_uid_range *uids,
-		     size_t n_uids, enum store_flags_mode mode, unsigned flags,
-		     const char *keywords, uint64_t unchangedsince, struct store_change **changes_r,
-		     size_t *n_changes_r, uint32_t **failed_r, size_t *n_failed_r);
+	             size_t n_uids, enum store_flags_mode mode, unsigned flags,
+	             const char *keywords, uint64_t unchangedsince, struct store_change **changes_r,
+	             size_t *n_changes_r, uint32_t **failed_r, size_t *n_failed_r);
 	int (*expunge)(struct store *s, uint64_t mailbox_id, const struct store_uid_range *uids,
-		       size_t n_uids, uint32_t **expunged_r, size_t *n_r);
+	               size_t n_uids, uint32_t **expunged_r, size_t *n_r);
 	int (*copy)(struct store *s, uint64_t src_mailbox_id, const struct store_uid_range *uids,
-		    size_t n_uids, uint64_t dst_mailbox_id, bool move, uint32_t **src_r,
-		    uint32_t **dst_r, size_t *n_r, uint32_t *dst_uidvalidity_r);
+	            size_t n_uids, uint64_t dst_mailbox_id, bool move, uint32_t **src_r,
+	            uint32_t **dst_r, size_t *n_r, uint32_t *dst_uidvalidity_r);
 	int (*changes_since)(struct store *s, uint64_t mailbox_id, uint64_t since,
-			     struct store_changes *ch_r);
+	                     struct store_changes *ch_r);
 };
 
 /* The common part; each backend embeds it as the first member of its own struct. */
@@ -94,7 +94,7 @@ void store_common_deinit(struct store *s);
 
 /* Sets the message returned by store_last_error(). Returns err, for tail calls. */
 int store_set_error(struct store *s, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 /* Remembers that the open transaction changed mailbox_id. */
 void store_notify_add(struct store *s, uint64_t mailbox_id);
@@ -113,7 +113,7 @@ void store_notify_discard(struct store *s);
  * STORE_KEYWORD_COUNT_MAX keywords.
  */
 int store_keywords_apply(const char *cur, enum store_flags_mode mode, const char *arg,
-			 char out[STORE_KEYWORDS_MAX + 1]);
+                         char out[STORE_KEYWORDS_MAX + 1]);
 /* True if every space-separated word of kw is an IMAP flag-keyword atom. */
 bool store_keywords_valid(const char *kw);
 

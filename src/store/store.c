@@ -201,7 +201,7 @@ static void keyword_out_add_list(struct keyword_out *o, const char *list, const 
 }
 
 int store_keywords_apply(const char *cur, enum store_flags_mode mode, const char *arg,
-			 char out[STORE_KEYWORDS_MAX + 1])
+                         char out[STORE_KEYWORDS_MAX + 1])
 {
 	struct keyword_out o = {.buf = out};
 
@@ -247,8 +247,7 @@ static bool domain_normalize(const char *d, char out[STORE_DOMAIN_MAX + 1])
 }
 
 /* Lowercases local@domain into out; *domain_r points at the domain in out. */
-static bool address_normalize(const char *a, char out[STORE_ADDRESS_MAX + 1],
-			      const char **domain_r)
+static bool address_normalize(const char *a, char out[STORE_ADDRESS_MAX + 1], const char **domain_r)
 {
 	char d[STORE_DOMAIN_MAX + 1];
 	const char *at;
@@ -359,7 +358,7 @@ struct store *store_open(const char *data_dir, const char **error_r)
 	s = store_sqlite.open(data_dir, &error);
 	if (s == NULL) {
 		snprintf(store_open_error, sizeof(store_open_error), "%s",
-			 error != NULL ? error : "store_open failed");
+		         error != NULL ? error : "store_open failed");
 		*error_r = store_open_error;
 	}
 	return s;
@@ -476,7 +475,7 @@ void store_user_deinit(struct store_user *u)
 /* --- mailboxes --- */
 
 int store_mailbox_list(struct store *s, uint64_t user_id, struct store_mailbox **boxes_r,
-		       size_t *n_r)
+                       size_t *n_r)
 {
 	*boxes_r = NULL;
 	*n_r = 0;
@@ -484,7 +483,7 @@ int store_mailbox_list(struct store *s, uint64_t user_id, struct store_mailbox *
 }
 
 int store_mailbox_get(struct store *s, uint64_t user_id, const char *name,
-		      struct store_mailbox *box_r)
+                      struct store_mailbox *box_r)
 {
 	char n[STORE_MAILBOX_NAME_MAX + 1];
 
@@ -494,8 +493,7 @@ int store_mailbox_get(struct store *s, uint64_t user_id, const char *name,
 	return s->backend->mailbox_get(s, user_id, n, box_r);
 }
 
-int store_mailbox_create(struct store *s, uint64_t user_id, const char *name,
-			 unsigned special_use)
+int store_mailbox_create(struct store *s, uint64_t user_id, const char *name, unsigned special_use)
 {
 	char n[STORE_MAILBOX_NAME_MAX + 1];
 
@@ -585,7 +583,7 @@ void store_mailbox_free_array(struct store_mailbox **_boxes, size_t n)
 /* --- messages --- */
 
 int store_deliver(struct store *s, const struct store_new_message *msg,
-		  const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r)
+                  const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r)
 {
 	if (msg == NULL || (msg->data == NULL && msg->size > 0))
 		return invalid(s, "message");
@@ -599,8 +597,7 @@ int store_deliver(struct store *s, const struct store_new_message *msg,
 	return s->backend->deliver(s, msg, targets, n_targets, uids_r);
 }
 
-int store_entries(struct store *s, uint64_t mailbox_id, struct store_entry **entries_r,
-		  size_t *n_r)
+int store_entries(struct store *s, uint64_t mailbox_id, struct store_entry **entries_r, size_t *n_r)
 {
 	*entries_r = NULL;
 	*n_r = 0;
@@ -619,7 +616,7 @@ void store_entries_free(struct store_entry **_entries, size_t n)
 }
 
 int store_message_meta(struct store *s, uint64_t mailbox_id, uint32_t uid,
-		       struct store_message_meta *meta_r)
+                       struct store_message_meta *meta_r)
 {
 	memset(meta_r, 0, sizeof(*meta_r));
 	return s->backend->message_meta(s, mailbox_id, uid, meta_r);
@@ -642,9 +639,9 @@ int store_message_data(struct store *s, uint64_t message_id, char **data_r, size
 }
 
 int store_flags(struct store *s, uint64_t mailbox_id, const struct store_uid_range *uids,
-		size_t n_uids, enum store_flags_mode mode, unsigned flags, const char *keywords,
-		uint64_t unchangedsince, struct store_change **changes_r, size_t *n_changes_r,
-		uint32_t **failed_r, size_t *n_failed_r)
+                size_t n_uids, enum store_flags_mode mode, unsigned flags, const char *keywords,
+                uint64_t unchangedsince, struct store_change **changes_r, size_t *n_changes_r,
+                uint32_t **failed_r, size_t *n_failed_r)
 {
 	*changes_r = NULL;
 	*n_changes_r = 0;
@@ -656,8 +653,8 @@ int store_flags(struct store *s, uint64_t mailbox_id, const struct store_uid_ran
 		return invalid(s, "flags");
 	if (!uid_ranges_valid(uids, n_uids))
 		return invalid(s, "UID set");
-	return s->backend->flags(s, mailbox_id, uids, n_uids, mode, flags, keywords,
-				 unchangedsince, changes_r, n_changes_r, failed_r, n_failed_r);
+	return s->backend->flags(s, mailbox_id, uids, n_uids, mode, flags, keywords, unchangedsince,
+	                         changes_r, n_changes_r, failed_r, n_failed_r);
 }
 
 void store_changes_array_free(struct store_change **_c, size_t n)
@@ -672,7 +669,7 @@ void store_changes_array_free(struct store_change **_c, size_t n)
 }
 
 int store_expunge(struct store *s, uint64_t mailbox_id, const struct store_uid_range *uids,
-		  size_t n_uids, uint32_t **expunged_r, size_t *n_r)
+                  size_t n_uids, uint32_t **expunged_r, size_t *n_r)
 {
 	*expunged_r = NULL;
 	*n_r = 0;
@@ -682,8 +679,8 @@ int store_expunge(struct store *s, uint64_t mailbox_id, const struct store_uid_r
 }
 
 int store_copy(struct store *s, uint64_t src_mailbox_id, const struct store_uid_range *uids,
-	       size_t n_uids, uint64_t dst_mailbox_id, bool move, uint32_t **src_r,
-	       uint32_t **dst_r, size_t *n_r, uint32_t *dst_uidvalidity_r)
+               size_t n_uids, uint64_t dst_mailbox_id, bool move, uint32_t **src_r,
+               uint32_t **dst_r, size_t *n_r, uint32_t *dst_uidvalidity_r)
 {
 	*src_r = NULL;
 	*dst_r = NULL;
@@ -691,12 +688,12 @@ int store_copy(struct store *s, uint64_t src_mailbox_id, const struct store_uid_
 	*dst_uidvalidity_r = 0;
 	if (!uid_ranges_valid(uids, n_uids))
 		return invalid(s, "UID set");
-	return s->backend->copy(s, src_mailbox_id, uids, n_uids, dst_mailbox_id, move, src_r,
-				dst_r, n_r, dst_uidvalidity_r);
+	return s->backend->copy(s, src_mailbox_id, uids, n_uids, dst_mailbox_id, move, src_r, dst_r,
+	                        n_r, dst_uidvalidity_r);
 }
 
 int store_changes_since(struct store *s, uint64_t mailbox_id, uint64_t since,
-			struct store_changes *ch_r)
+                        struct store_changes *ch_r)
 {
 	memset(ch_r, 0, sizeof(*ch_r));
 	return s->backend->changes_since(s, mailbox_id, since, ch_r);

@@ -14,7 +14,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const uint32_t fuzz_paths[][4] = {
-	{0}, {1}, {2}, {3}, {1, 1}, {1, 2}, {2, 1}, {2, 2}, {1, 1, 1}, {2, 1, 2}, {3, 1, 1, 1},
+        {0}, {1}, {2}, {3}, {1, 1}, {1, 2}, {2, 1}, {2, 2}, {1, 1, 1}, {2, 1, 2}, {3, 1, 1, 1},
 };
 static const size_t fuzz_depths[] = {0, 1, 1, 1, 2, 2, 2, 2, 3, 3, 4};
 
@@ -27,10 +27,10 @@ static void fuzz_sections(const struct mime_message *msg, const char *d, size_t 
 	for (size_t i = 0; i < N_ELEMENTS(fuzz_paths); i++) {
 		for (int k = MIME_SECTION_ALL; k <= MIME_SECTION_MIME; k++) {
 			struct mime_section sec = {.path = fuzz_depths[i] ? fuzz_paths[i] : NULL,
-						   .depth = fuzz_depths[i],
-						   .kind = (enum mime_section_kind)k,
-						   .fields = fields,
-						   .n_fields = N_ELEMENTS(fields)};
+			                           .depth = fuzz_depths[i],
+			                           .kind = (enum mime_section_kind)k,
+			                           .fields = fields,
+			                           .n_fields = N_ELEMENTS(fields)};
 			size_t start = 0, len = 0;
 			int r = mime_section_range(msg, &sec, &start, &len);
 			int g;

@@ -18,85 +18,82 @@
 #include <cmocka.h>
 
 /* RFC 3501 7.4.2-like simple message. */
-static const char msg_simple[] =
-	"Date: Mon, 7 Feb 1994 21:52:25 -0800 (PST)\r\n"
-	"From: Fred Foobar <foobar@Blurdybloop.COM>\r\n"
-	"Subject: afternoon\r\n"
-	" meeting\r\n"
-	"To: mooch@owatagu.siam.edu\r\n"
-	"Message-Id: <B27397-0100000@Blurdybloop.COM>\r\n"
-	"MIME-Version: 1.0\r\n"
-	"Content-Type: TEXT/PLAIN; CHARSET=US-ASCII\r\n"
-	"\r\n"
-	"Hello Joe, do you think we can meet at 3:30 tomorrow?\r\n"
-	"Second line\r\n";
+static const char msg_simple[] = "Date: Mon, 7 Feb 1994 21:52:25 -0800 (PST)\r\n"
+                                 "From: Fred Foobar <foobar@Blurdybloop.COM>\r\n"
+                                 "Subject: afternoon\r\n"
+                                 " meeting\r\n"
+                                 "To: mooch@owatagu.siam.edu\r\n"
+                                 "Message-Id: <B27397-0100000@Blurdybloop.COM>\r\n"
+                                 "MIME-Version: 1.0\r\n"
+                                 "Content-Type: TEXT/PLAIN; CHARSET=US-ASCII\r\n"
+                                 "\r\n"
+                                 "Hello Joe, do you think we can meet at 3:30 tomorrow?\r\n"
+                                 "Second line\r\n";
 
-static const char msg_nested[] =
-	"From: a@example.com\r\n"
-	"To: b@example.com\r\n"
-	"Subject: nested\r\n"
-	"MIME-Version: 1.0\r\n"
-	"Content-Type: multipart/mixed; boundary=\"outer\"\r\n"
-	"\r\n"
-	"This is a preamble.\r\n"
-	"--outer\r\n"
-	"Content-Type: text/plain; charset=utf-8\r\n"
-	"\r\n"
-	"Part one.\r\n"
-	"--outer\r\n"
-	"Content-Type: multipart/alternative; boundary=inner\r\n"
-	"\r\n"
-	"--inner\r\n"
-	"Content-Type: text/plain\r\n"
-	"\r\n"
-	"Plain\r\n"
-	"two lines\r\n"
-	"--inner\r\n"
-	"Content-Type: text/html; charset=\"us-ascii\"\r\n"
-	"Content-Transfer-Encoding: quoted-printable\r\n"
-	"\r\n"
-	"<p>Html</p>\r\n"
-	"--inner--\r\n"
-	"--outer\r\n"
-	"Content-Type: image/png; name=\"a.png\"\r\n"
-	"Content-Disposition: attachment; filename=\"a.png\"\r\n"
-	"Content-Transfer-Encoding: base64\r\n"
-	"Content-ID: <img1@x>\r\n"
-	"Content-Description: A picture\r\n"
-	"\r\n"
-	"iVBORw0KGgo=\r\n"
-	"--outer--\r\n"
-	"Epilogue.\r\n";
+static const char msg_nested[] = "From: a@example.com\r\n"
+                                 "To: b@example.com\r\n"
+                                 "Subject: nested\r\n"
+                                 "MIME-Version: 1.0\r\n"
+                                 "Content-Type: multipart/mixed; boundary=\"outer\"\r\n"
+                                 "\r\n"
+                                 "This is a preamble.\r\n"
+                                 "--outer\r\n"
+                                 "Content-Type: text/plain; charset=utf-8\r\n"
+                                 "\r\n"
+                                 "Part one.\r\n"
+                                 "--outer\r\n"
+                                 "Content-Type: multipart/alternative; boundary=inner\r\n"
+                                 "\r\n"
+                                 "--inner\r\n"
+                                 "Content-Type: text/plain\r\n"
+                                 "\r\n"
+                                 "Plain\r\n"
+                                 "two lines\r\n"
+                                 "--inner\r\n"
+                                 "Content-Type: text/html; charset=\"us-ascii\"\r\n"
+                                 "Content-Transfer-Encoding: quoted-printable\r\n"
+                                 "\r\n"
+                                 "<p>Html</p>\r\n"
+                                 "--inner--\r\n"
+                                 "--outer\r\n"
+                                 "Content-Type: image/png; name=\"a.png\"\r\n"
+                                 "Content-Disposition: attachment; filename=\"a.png\"\r\n"
+                                 "Content-Transfer-Encoding: base64\r\n"
+                                 "Content-ID: <img1@x>\r\n"
+                                 "Content-Description: A picture\r\n"
+                                 "\r\n"
+                                 "iVBORw0KGgo=\r\n"
+                                 "--outer--\r\n"
+                                 "Epilogue.\r\n";
 
-static const char msg_rfc822[] =
-	"From: Outer <outer@example.org>\r\n"
-	"Subject: fwd\r\n"
-	"Content-Type: multipart/mixed; boundary=b1\r\n"
-	"\r\n"
-	"--b1\r\n"
-	"\r\n"
-	"See attached.\r\n"
-	"--b1\r\n"
-	"Content-Type: message/rfc822\r\n"
-	"Content-Disposition: inline\r\n"
-	"\r\n"
-	"From: Inner <inner@example.net>\r\n"
-	"To: x@y.z\r\n"
-	"Subject: inner subject\r\n"
-	"Date: Tue, 1 Jan 2019 10:00:00 +0100\r\n"
-	"Message-ID: <inner@example.net>\r\n"
-	"Content-Type: multipart/mixed; boundary=b2\r\n"
-	"\r\n"
-	"--b2\r\n"
-	"Content-Type: text/plain\r\n"
-	"\r\n"
-	"inner body\r\n"
-	"--b2\r\n"
-	"Content-Type: application/pdf\r\n"
-	"\r\n"
-	"PDF\r\n"
-	"--b2--\r\n"
-	"--b1--\r\n";
+static const char msg_rfc822[] = "From: Outer <outer@example.org>\r\n"
+                                 "Subject: fwd\r\n"
+                                 "Content-Type: multipart/mixed; boundary=b1\r\n"
+                                 "\r\n"
+                                 "--b1\r\n"
+                                 "\r\n"
+                                 "See attached.\r\n"
+                                 "--b1\r\n"
+                                 "Content-Type: message/rfc822\r\n"
+                                 "Content-Disposition: inline\r\n"
+                                 "\r\n"
+                                 "From: Inner <inner@example.net>\r\n"
+                                 "To: x@y.z\r\n"
+                                 "Subject: inner subject\r\n"
+                                 "Date: Tue, 1 Jan 2019 10:00:00 +0100\r\n"
+                                 "Message-ID: <inner@example.net>\r\n"
+                                 "Content-Type: multipart/mixed; boundary=b2\r\n"
+                                 "\r\n"
+                                 "--b2\r\n"
+                                 "Content-Type: text/plain\r\n"
+                                 "\r\n"
+                                 "inner body\r\n"
+                                 "--b2\r\n"
+                                 "Content-Type: application/pdf\r\n"
+                                 "\r\n"
+                                 "PDF\r\n"
+                                 "--b2--\r\n"
+                                 "--b1--\r\n";
 
 static struct mime_message *parse_str(const char *s)
 {
@@ -142,7 +139,7 @@ static char *bodystructure_of(const char *s, bool extended)
 
 /* Fetches a section given as "1.2.HEADER" style text; returns -1 or 0, text in *r. */
 static int section_of(struct mime_message *m, const char *spec, const char *const *fields,
-		      size_t n_fields, char **r)
+                      size_t n_fields, char **r)
 {
 	uint32_t path[16];
 	struct mime_section sec = {.path = path, .kind = MIME_SECTION_ALL};
@@ -196,8 +193,8 @@ static void assert_no_section(struct mime_message *m, const char *spec)
 	free(s);
 }
 
-static void assert_fields(struct mime_message *m, const char *spec, const char *const *f,
-			  size_t n, const char *expected)
+static void assert_fields(struct mime_message *m, const char *spec, const char *const *f, size_t n,
+                          const char *expected)
 {
 	char *s;
 
@@ -222,7 +219,6 @@ static char *decode(const char *s)
 		free(_s);                                                                          \
 	} while (0)
 
-
 static void test_simple_message(void **state)
 {
 	struct mime_message *m = parse_str(msg_simple);
@@ -232,23 +228,24 @@ static void test_simple_message(void **state)
 	char *s;
 
 	ASSERT_ENVELOPE(msg_simple,
-			"(\"Mon, 7 Feb 1994 21:52:25 -0800 (PST)\" \"afternoon meeting\" "
-			"((\"Fred Foobar\" NIL \"foobar\" \"Blurdybloop.COM\")) "
-			"((\"Fred Foobar\" NIL \"foobar\" \"Blurdybloop.COM\")) "
-			"((\"Fred Foobar\" NIL \"foobar\" \"Blurdybloop.COM\")) "
-			"((NIL NIL \"mooch\" \"owatagu.siam.edu\")) NIL NIL NIL "
-			"\"<B27397-0100000@Blurdybloop.COM>\")");
+	                "(\"Mon, 7 Feb 1994 21:52:25 -0800 (PST)\" \"afternoon meeting\" "
+	                "((\"Fred Foobar\" NIL \"foobar\" \"Blurdybloop.COM\")) "
+	                "((\"Fred Foobar\" NIL \"foobar\" \"Blurdybloop.COM\")) "
+	                "((\"Fred Foobar\" NIL \"foobar\" \"Blurdybloop.COM\")) "
+	                "((NIL NIL \"mooch\" \"owatagu.siam.edu\")) NIL NIL NIL "
+	                "\"<B27397-0100000@Blurdybloop.COM>\")");
 	ASSERT_BODYSTRUCTURE(msg_simple, true,
-			     "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 68 2 "
-			     "NIL NIL NIL NIL)");
-	ASSERT_BODYSTRUCTURE(msg_simple, false,
-			     "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 68 2)");
+	                     "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 68 2 "
+	                     "NIL NIL NIL NIL)");
+	ASSERT_BODYSTRUCTURE(
+	        msg_simple, false,
+	        "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 68 2)");
 
 	assert_section(m, "", msg_simple);
 	assert_section(m, "TEXT",
-		       "Hello Joe, do you think we can meet at 3:30 tomorrow?\r\nSecond line\r\n");
+	               "Hello Joe, do you think we can meet at 3:30 tomorrow?\r\nSecond line\r\n");
 	assert_section(m, "1",
-		       "Hello Joe, do you think we can meet at 3:30 tomorrow?\r\nSecond line\r\n");
+	               "Hello Joe, do you think we can meet at 3:30 tomorrow?\r\nSecond line\r\n");
 	assert_int_equal(section_of(m, "HEADER", NULL, 0, &s), 0);
 	assert_int_equal(strlen(s), strlen(msg_simple) - 68);
 	assert_memory_equal(s, msg_simple, strlen(s));
@@ -259,10 +256,10 @@ static void test_simple_message(void **state)
 	assert_int_equal(strlen(s), strlen(msg_simple) - 68);
 	free(s);
 	assert_fields(m, "HEADER.FIELDS", want_f, 3,
-		      "From: Fred Foobar <foobar@Blurdybloop.COM>\r\n"
-		      "Subject: afternoon\r\n meeting\r\n\r\n");
+	              "From: Fred Foobar <foobar@Blurdybloop.COM>\r\n"
+	              "Subject: afternoon\r\n meeting\r\n\r\n");
 	assert_fields(m, "HEADER.FIELDS.NOT", not_f, 6,
-		      "Content-Type: TEXT/PLAIN; CHARSET=US-ASCII\r\n\r\n");
+	              "Content-Type: TEXT/PLAIN; CHARSET=US-ASCII\r\n\r\n");
 	assert_fields(m, "HEADER.FIELDS", not_f, 0, "\r\n");
 	assert_no_section(m, "2");
 	assert_no_section(m, "0");
@@ -302,31 +299,34 @@ static void test_nested_multipart(void **state)
 	char *s;
 
 	ASSERT_BODYSTRUCTURE(
-		msg_nested, true,
-		"((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7BIT\" 9 1 NIL NIL NIL NIL)"
-		"((\"text\" \"plain\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 16 2 NIL NIL NIL "
-		"NIL)(\"text\" \"html\" (\"charset\" \"us-ascii\") NIL NIL \"quoted-printable\" 11 1 "
-		"NIL NIL NIL NIL) \"alternative\" (\"boundary\" \"inner\") NIL NIL NIL)"
-		"(\"image\" \"png\" (\"name\" \"a.png\") \"<img1@x>\" \"A picture\" \"base64\" 12 "
-		"NIL (\"attachment\" (\"filename\" \"a.png\")) NIL NIL) \"mixed\" "
-		"(\"boundary\" \"outer\") NIL NIL NIL)");
+	        msg_nested, true,
+	        "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7BIT\" 9 0 NIL NIL NIL NIL)"
+	        "((\"text\" \"plain\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 16 1 NIL NIL NIL "
+	        "NIL)(\"text\" \"html\" (\"charset\" \"us-ascii\") NIL NIL \"quoted-printable\" 11 "
+	        "0 "
+	        "NIL NIL NIL NIL) \"alternative\" (\"boundary\" \"inner\") NIL NIL NIL)"
+	        "(\"image\" \"png\" (\"name\" \"a.png\") \"<img1@x>\" \"A picture\" \"base64\" 12 "
+	        "NIL (\"attachment\" (\"filename\" \"a.png\")) NIL NIL) \"mixed\" "
+	        "(\"boundary\" \"outer\") NIL NIL NIL)");
 	ASSERT_BODYSTRUCTURE(
-		msg_nested, false,
-		"((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7BIT\" 9 1)"
-		"((\"text\" \"plain\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 16 2)"
-		"(\"text\" \"html\" (\"charset\" \"us-ascii\") NIL NIL \"quoted-printable\" 11 1) "
-		"\"alternative\")(\"image\" \"png\" (\"name\" \"a.png\") \"<img1@x>\" "
-		"\"A picture\" \"base64\" 12) \"mixed\")");
-	ASSERT_ENVELOPE(msg_nested, "(NIL \"nested\" ((NIL NIL \"a\" \"example.com\")) "
-				    "((NIL NIL \"a\" \"example.com\")) ((NIL NIL \"a\" \"example.com\")) "
-				    "((NIL NIL \"b\" \"example.com\")) NIL NIL NIL NIL)");
+	        msg_nested, false,
+	        "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7BIT\" 9 0)"
+	        "((\"text\" \"plain\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 16 1)"
+	        "(\"text\" \"html\" (\"charset\" \"us-ascii\") NIL NIL \"quoted-printable\" 11 0) "
+	        "\"alternative\")(\"image\" \"png\" (\"name\" \"a.png\") \"<img1@x>\" "
+	        "\"A picture\" \"base64\" 12) \"mixed\")");
+	ASSERT_ENVELOPE(msg_nested,
+	                "(NIL \"nested\" ((NIL NIL \"a\" \"example.com\")) "
+	                "((NIL NIL \"a\" \"example.com\")) ((NIL NIL \"a\" \"example.com\")) "
+	                "((NIL NIL \"b\" \"example.com\")) NIL NIL NIL NIL)");
 
 	assert_section(m, "1", "Part one.");
 	assert_section(m, "1.MIME", "Content-Type: text/plain; charset=utf-8\r\n\r\n");
 	assert_section(m, "2.1", "Plain\r\ntwo lines");
 	assert_section(m, "2.2", "<p>Html</p>");
-	assert_section(m, "2.2.MIME", "Content-Type: text/html; charset=\"us-ascii\"\r\n"
-				      "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+	assert_section(m, "2.2.MIME",
+	               "Content-Type: text/html; charset=\"us-ascii\"\r\n"
+	               "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
 	assert_section(m, "3", "iVBORw0KGgo=");
 	assert_int_equal(section_of(m, "2", NULL, 0, &s), 0);
 	assert_int_equal(strlen(s), 178);
@@ -334,7 +334,7 @@ static void test_nested_multipart(void **state)
 	assert_string_equal(s + 178 - 11, "\r\n--inner--");
 	free(s);
 	assert_fields(m, "2.MIME", ct, 1,
-		      "Content-Type: multipart/alternative; boundary=inner\r\n\r\n");
+	              "Content-Type: multipart/alternative; boundary=inner\r\n\r\n");
 	assert_int_equal(section_of(m, "TEXT", NULL, 0, &s), 0);
 	assert_true(strncmp(s, "This is a preamble.\r\n--outer\r\n", 30) == 0);
 	assert_string_equal(s + strlen(s) - 11, "\r\nEpilogue.\r\n" + 2);
@@ -356,25 +356,27 @@ static void test_message_rfc822(void **state)
 	char *s;
 
 	ASSERT_BODYSTRUCTURE(
-		msg_rfc822, true,
-		"((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 13 1 NIL NIL NIL "
-		"NIL)(\"message\" \"rfc822\" NIL NIL NIL \"7BIT\" 281 "
-		"(\"Tue, 1 Jan 2019 10:00:00 +0100\" \"inner subject\" "
-		"((\"Inner\" NIL \"inner\" \"example.net\")) ((\"Inner\" NIL \"inner\" "
-		"\"example.net\")) ((\"Inner\" NIL \"inner\" \"example.net\")) "
-		"((NIL NIL \"x\" \"y.z\")) NIL NIL NIL \"<inner@example.net>\") "
-		"((\"text\" \"plain\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 1 NIL NIL NIL "
-		"NIL)(\"application\" \"pdf\" NIL NIL NIL \"7BIT\" 3 NIL NIL NIL NIL) \"mixed\" "
-		"(\"boundary\" \"b2\") NIL NIL NIL) 16 NIL (\"inline\" NIL) NIL NIL) \"mixed\" "
-		"(\"boundary\" \"b1\") NIL NIL NIL)");
-	ASSERT_ENVELOPE(msg_rfc822, "(NIL \"fwd\" ((\"Outer\" NIL \"outer\" \"example.org\")) "
-				    "((\"Outer\" NIL \"outer\" \"example.org\")) "
-				    "((\"Outer\" NIL \"outer\" \"example.org\")) NIL NIL NIL NIL NIL)");
+	        msg_rfc822, true,
+	        "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 13 0 NIL NIL NIL "
+	        "NIL)(\"message\" \"rfc822\" NIL NIL NIL \"7BIT\" 281 "
+	        "(\"Tue, 1 Jan 2019 10:00:00 +0100\" \"inner subject\" "
+	        "((\"Inner\" NIL \"inner\" \"example.net\")) ((\"Inner\" NIL \"inner\" "
+	        "\"example.net\")) ((\"Inner\" NIL \"inner\" \"example.net\")) "
+	        "((NIL NIL \"x\" \"y.z\")) NIL NIL NIL \"<inner@example.net>\") "
+	        "((\"text\" \"plain\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 0 NIL NIL NIL "
+	        "NIL)(\"application\" \"pdf\" NIL NIL NIL \"7BIT\" 3 NIL NIL NIL NIL) \"mixed\" "
+	        "(\"boundary\" \"b2\") NIL NIL NIL) 15 NIL (\"inline\" NIL) NIL NIL) \"mixed\" "
+	        "(\"boundary\" \"b1\") NIL NIL NIL)");
+	ASSERT_ENVELOPE(msg_rfc822,
+	                "(NIL \"fwd\" ((\"Outer\" NIL \"outer\" \"example.org\")) "
+	                "((\"Outer\" NIL \"outer\" \"example.org\")) "
+	                "((\"Outer\" NIL \"outer\" \"example.org\")) NIL NIL NIL NIL NIL)");
 
 	assert_section(m, "1", "See attached.");
 	assert_section(m, "1.MIME", "\r\n");
-	assert_section(m, "2.MIME", "Content-Type: message/rfc822\r\n"
-				    "Content-Disposition: inline\r\n\r\n");
+	assert_section(m, "2.MIME",
+	               "Content-Type: message/rfc822\r\n"
+	               "Content-Disposition: inline\r\n\r\n");
 	assert_section(m, "2.1", "inner body");
 	assert_section(m, "2.1.MIME", "Content-Type: text/plain\r\n\r\n");
 	assert_section(m, "2.2", "PDF");
@@ -394,10 +396,10 @@ static void test_message_rfc822(void **state)
 	assert_fields(m, "2.HEADER.FIELDS", f, 2, "To: x@y.z\r\nSubject: inner subject\r\n\r\n");
 	assert_fields(m, "HEADER.FIELDS", f, 2, "Subject: fwd\r\n\r\n");
 	assert_fields(m, "2.HEADER.FIELDS.NOT", f, 2,
-		      "From: Inner <inner@example.net>\r\n"
-		      "Date: Tue, 1 Jan 2019 10:00:00 +0100\r\n"
-		      "Message-ID: <inner@example.net>\r\n"
-		      "Content-Type: multipart/mixed; boundary=b2\r\n\r\n");
+	              "From: Inner <inner@example.net>\r\n"
+	              "Date: Tue, 1 Jan 2019 10:00:00 +0100\r\n"
+	              "Message-ID: <inner@example.net>\r\n"
+	              "Content-Type: multipart/mixed; boundary=b2\r\n\r\n");
 	assert_no_section(m, "2.3");
 	assert_no_section(m, "2.2.1");
 	assert_no_section(m, "1.HEADER");
@@ -409,23 +411,26 @@ static void test_message_rfc822(void **state)
 static void test_message_rfc822_single(void **state)
 {
 	static const char msg[] = "Subject: outer\n"
-				  "Content-Type: message/rfc822\n"
-				  "\n"
-				  "Subject: inner\n"
-				  "Content-Type: text/plain; charset=utf-8\n"
-				  "\n"
-				  "body\n";
+	                          "Content-Type: message/rfc822\n"
+	                          "\n"
+	                          "Subject: inner\n"
+	                          "Content-Type: text/plain; charset=utf-8\n"
+	                          "\n"
+	                          "body\n";
 	struct mime_message *m = parse_str(msg);
 
-	ASSERT_BODYSTRUCTURE(msg, false,
-			     "(\"message\" \"rfc822\" NIL NIL NIL \"7BIT\" 61 (NIL \"inner\" NIL NIL "
-			     "NIL NIL NIL NIL NIL NIL) (\"text\" \"plain\" (\"charset\" \"utf-8\") "
-			     "NIL NIL \"7BIT\" 5 1) 4)");
+	ASSERT_BODYSTRUCTURE(
+	        msg, false,
+	        "(\"message\" \"rfc822\" NIL NIL NIL \"7BIT\" 61 (NIL \"inner\" NIL NIL "
+	        "NIL NIL NIL NIL NIL NIL) (\"text\" \"plain\" (\"charset\" \"utf-8\") "
+	        "NIL NIL \"7BIT\" 5 1) 4)");
 	assert_section(m, "1", msg + 45);
 	assert_section(m, "1.1", "body\n");
-	assert_section(m, "1.HEADER", "Subject: inner\nContent-Type: text/plain; charset=utf-8\n\n");
+	assert_section(m, "1.HEADER",
+	               "Subject: inner\nContent-Type: text/plain; charset=utf-8\n\n");
 	assert_section(m, "1.TEXT", "body\n");
-	assert_section(m, "1.1.MIME", "Subject: inner\nContent-Type: text/plain; charset=utf-8\n\n");
+	assert_section(m, "1.1.MIME",
+	               "Subject: inner\nContent-Type: text/plain; charset=utf-8\n\n");
 	assert_no_section(m, "1.2");
 	assert_no_section(m, "1.1.1");
 	mime_message_free(&m);
@@ -445,38 +450,43 @@ static void test_missing_headers(void **state)
 	mime_message_free(&m);
 	ASSERT_ENVELOPE("\r\nonly body\r\n", "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
 	ASSERT_BODYSTRUCTURE("\r\nonly body\r\n", true,
-			     "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 11 1 "
-			     "NIL NIL NIL NIL)");
+	                     "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 11 1 "
+	                     "NIL NIL NIL NIL)");
 	/* header only, no blank line: empty body */
 	m = parse_str("Subject: x\r\nFrom: a@b");
 	assert_section(m, "HEADER", "Subject: x\r\nFrom: a@b");
 	assert_section(m, "TEXT", "");
 	mime_message_free(&m);
-	ASSERT_BODYSTRUCTURE("Subject: x\r\nFrom: a@b", false,
-			     "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 0 0)");
-	ASSERT_ENVELOPE("Subject: x\r\nFrom: a@b", "(NIL \"x\" ((NIL NIL \"a\" \"b\")) "
-						   "((NIL NIL \"a\" \"b\")) ((NIL NIL \"a\" \"b\")) "
-						   "NIL NIL NIL NIL NIL)");
+	ASSERT_BODYSTRUCTURE(
+	        "Subject: x\r\nFrom: a@b", false,
+	        "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 0 0)");
+	ASSERT_ENVELOPE("Subject: x\r\nFrom: a@b",
+	                "(NIL \"x\" ((NIL NIL \"a\" \"b\")) "
+	                "((NIL NIL \"a\" \"b\")) ((NIL NIL \"a\" \"b\")) "
+	                "NIL NIL NIL NIL NIL)");
 	/* empty input */
 	m = mime_parse("", 0);
 	assert_section(m, "", "");
 	assert_section(m, "HEADER", "");
 	assert_section(m, "1", "");
 	mime_message_free(&m);
-	ASSERT_BODYSTRUCTURE("", false,
-			     "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 0 0)");
+	ASSERT_BODYSTRUCTURE(
+	        "", false, "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 0 0)");
 	/* broken Content-Type takes the default; an empty Sender falls back to From */
-	ASSERT_BODYSTRUCTURE("Content-Type: garbage\r\n\r\nx", false,
-			     "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 1 1)");
-	ASSERT_BODYSTRUCTURE("Content-Type: /plain\r\n\r\nx", false,
-			     "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 1 1)");
+	ASSERT_BODYSTRUCTURE(
+	        "Content-Type: garbage\r\n\r\nx", false,
+	        "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 1 0)");
+	ASSERT_BODYSTRUCTURE(
+	        "Content-Type: /plain\r\n\r\nx", false,
+	        "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 1 0)");
 	ASSERT_ENVELOPE("From: a@b\r\nSender:\r\nReply-To: \r\n\r\n",
-			"(NIL NIL ((NIL NIL \"a\" \"b\")) ((NIL NIL \"a\" \"b\")) "
-			"((NIL NIL \"a\" \"b\")) NIL NIL NIL NIL NIL)");
+	                "(NIL NIL ((NIL NIL \"a\" \"b\")) ((NIL NIL \"a\" \"b\")) "
+	                "((NIL NIL \"a\" \"b\")) NIL NIL NIL NIL NIL)");
 	/* multipart without boundary: one empty part, as Dovecot writes it */
-	ASSERT_BODYSTRUCTURE("Content-Type: multipart/mixed\r\n\r\nabc\r\n", false,
-			     "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 0 0) "
-			     "\"mixed\")");
+	ASSERT_BODYSTRUCTURE(
+	        "Content-Type: multipart/mixed\r\n\r\nabc\r\n", false,
+	        "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 0 0) "
+	        "\"mixed\")");
 	m = parse_str("Content-Type: multipart/mixed\r\n\r\nabc\r\n");
 	assert_no_section(m, "1");
 	assert_section(m, "TEXT", "abc\r\n");
@@ -486,17 +496,17 @@ static void test_missing_headers(void **state)
 static void test_missing_final_boundary(void **state)
 {
 	static const char msg[] = "Content-Type: multipart/mixed; boundary=\"A\"\r\n"
-				  "\r\n"
-				  "--A\r\n"
-				  "Content-Type: multipart/alternative; boundary=\"B\"\r\n"
-				  "\r\n"
-				  "--B\r\n"
-				  "\r\n"
-				  "one\r\n"
-				  "--A\r\n"
-				  "\r\n"
-				  "two\r\n"
-				  "three";
+	                          "\r\n"
+	                          "--A\r\n"
+	                          "Content-Type: multipart/alternative; boundary=\"B\"\r\n"
+	                          "\r\n"
+	                          "--B\r\n"
+	                          "\r\n"
+	                          "one\r\n"
+	                          "--A\r\n"
+	                          "\r\n"
+	                          "two\r\n"
+	                          "three";
 	struct mime_message *m = parse_str(msg);
 
 	assert_section(m, "1.1", "one");
@@ -504,10 +514,11 @@ static void test_missing_final_boundary(void **state)
 	assert_no_section(m, "3");
 	assert_no_section(m, "1.2");
 	mime_message_free(&m);
-	ASSERT_BODYSTRUCTURE(msg, false,
-			     "(((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 3 1) "
-			     "\"alternative\")(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL "
-			     "\"7BIT\" 10 2) \"mixed\")");
+	ASSERT_BODYSTRUCTURE(
+	        msg, false,
+	        "(((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 3 0) "
+	        "\"alternative\")(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL "
+	        "\"7BIT\" 10 1) \"mixed\")");
 
 	/* no boundary line at all: the multipart has no parts */
 	m = parse_str("Content-Type: multipart/mixed; boundary=zz\r\n\r\nnothing\r\n");
@@ -515,7 +526,7 @@ static void test_missing_final_boundary(void **state)
 	mime_message_free(&m);
 	/* a boundary inside a part header ends the part; boundary with trailing junk */
 	m = parse_str("Content-Type: multipart/mixed; boundary=zz\r\n\r\n--zz\r\n"
-		      "Content-Type: text/plain\r\n--zz  \r\n\r\nsecond\r\n--zz--junk\r\nepi");
+	              "Content-Type: text/plain\r\n--zz  \r\n\r\nsecond\r\n--zz--junk\r\nepi");
 	assert_section(m, "1", "");
 	assert_section(m, "1.MIME", "Content-Type: text/plain\r\n");
 	assert_section(m, "2", "second");
@@ -526,20 +537,20 @@ static void test_missing_final_boundary(void **state)
 static void test_bare_lf(void **state)
 {
 	static const char msg[] = "From: a@b\n"
-				  "Subject: lf\n"
-				  "Content-Type: multipart/mixed; boundary=x\n"
-				  "\n"
-				  "--x\n"
-				  "Content-Type: text/plain\n"
-				  "\n"
-				  "line1\n"
-				  "line2\n"
-				  "\n"
-				  "--x\n"
-				  "Content-Type: text/plain; charset=\"iso-8859-1\"\r\n"
-				  "\r\n"
-				  "mixed\r\n"
-				  "--x--\n";
+	                          "Subject: lf\n"
+	                          "Content-Type: multipart/mixed; boundary=x\n"
+	                          "\n"
+	                          "--x\n"
+	                          "Content-Type: text/plain\n"
+	                          "\n"
+	                          "line1\n"
+	                          "line2\n"
+	                          "\n"
+	                          "--x\n"
+	                          "Content-Type: text/plain; charset=\"iso-8859-1\"\r\n"
+	                          "\r\n"
+	                          "mixed\r\n"
+	                          "--x--\n";
 	struct mime_message *m = parse_str(msg);
 	const char *f[] = {"subject"};
 
@@ -548,19 +559,20 @@ static void test_bare_lf(void **state)
 	assert_section(m, "2", "mixed");
 	assert_fields(m, "HEADER.FIELDS", f, 1, "Subject: lf\n\r\n");
 	mime_message_free(&m);
-	ASSERT_BODYSTRUCTURE(msg, false,
-			     "((\"text\" \"plain\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 12 2)"
-			     "(\"text\" \"plain\" (\"charset\" \"iso-8859-1\") NIL NIL \"7BIT\" 5 1) "
-			     "\"mixed\")");
+	ASSERT_BODYSTRUCTURE(
+	        msg, false,
+	        "((\"text\" \"plain\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 12 2)"
+	        "(\"text\" \"plain\" (\"charset\" \"iso-8859-1\") NIL NIL \"7BIT\" 5 0) "
+	        "\"mixed\")");
 }
 
 static void test_encoded_words(void **state)
 {
 	static const char msg[] = "Subject: =?UTF-8?B?w6l0w6k=?= =?utf-8?q?_d=C3=A9j=C3=A0?=\r\n"
-				  "\t=?ISO-8859-1?Q?caf=E9?=\r\n"
-				  "X-Other: a\r\n"
-				  "subject: second =?utf-8?q?one?=\r\n"
-				  "\r\n";
+	                          "\t=?ISO-8859-1?Q?caf=E9?=\r\n"
+	                          "X-Other: a\r\n"
+	                          "subject: second =?utf-8?q?one?=\r\n"
+	                          "\r\n";
 	struct mime_message *m = parse_str(msg);
 	struct buf b;
 
@@ -592,13 +604,13 @@ static void test_encoded_words(void **state)
 	buf_init(&b, 0);
 	assert_true(mime_header_decoded(m, "SUBJECT", &b));
 	assert_string_equal(b.data, "\xC3\xA9t\xC3\xA9 d\xC3\xA9j\xC3\xA0"
-				    "caf\xC3\xA9\nsecond one");
+	                            "caf\xC3\xA9\nsecond one");
 	buf_reset(&b);
 	assert_false(mime_header_decoded(m, "From", &b));
 	assert_int_equal(b.len, 0);
 	mime_headers_decoded(m, &b);
 	assert_string_equal(b.data, "Subject: \xC3\xA9t\xC3\xA9 d\xC3\xA9j\xC3\xA0"
-				    "caf\xC3\xA9\nX-Other: a\nsubject: second one\n");
+	                            "caf\xC3\xA9\nX-Other: a\nsubject: second one\n");
 	buf_deinit(&b);
 	/* output stops at the buffer maximum */
 	buf_init(&b, 5);
@@ -609,39 +621,48 @@ static void test_encoded_words(void **state)
 	mime_message_free(&m);
 	/* the envelope keeps the raw value */
 	ASSERT_ENVELOPE("Subject: =?utf-8?q?a?=\r\n\r\n",
-			"(NIL \"=?utf-8?q?a?=\" NIL NIL NIL NIL NIL NIL NIL NIL)");
+	                "(NIL \"=?utf-8?q?a?=\" NIL NIL NIL NIL NIL NIL NIL NIL)");
 }
 
 static void test_rfc2231(void **state)
 {
 	static const char msg[] =
-		"Content-Type: multipart/mixed; boundary=\"q\"\r\n\r\n--q\r\n"
-		"Content-Type: application/octet-stream;\r\n"
-		" name*0*=UTF-8''%E2%82%AC%20rate;\r\n"
-		" name*1=\" report\"; name*2*=%2Epdf\r\n"
-		"Content-Disposition: attachment;\r\n"
-		" filename*=iso-8859-1'fr'caf%E9.txt; filename=\"plain.txt\"\r\n"
-		"\r\nx\r\n--q\r\n"
-		"Content-Type: text/plain; format=flowed; CHARSET=\"utf-8\"; a=\"q\\\"uote\"\r\n"
-		"Content-Disposition: inline\r\n"
-		"Content-Language: en-GB\r\n"
-		"Content-Location: http://x/y\r\n"
-		"Content-MD5: Q2hlY2sgSW50ZWdyaXR5IQ==\r\n"
-		"\r\ny\r\n--q--\r\n";
+	        "Content-Type: multipart/mixed; boundary=\"q\"\r\n\r\n--q\r\n"
+	        "Content-Type: application/octet-stream;\r\n"
+	        " name*0*=UTF-8''%E2%82%AC%20rate;\r\n"
+	        " name*1=\" report\"; name*2*=%2Epdf\r\n"
+	        "Content-Disposition: attachment;\r\n"
+	        " filename*=iso-8859-1'fr'caf%E9.txt; filename=\"plain.txt\"\r\n"
+	        "\r\nx\r\n--q\r\n"
+	        "Content-Type: text/plain; format=flowed; CHARSET=\"utf-8\"; a=\"q\\\"uote\"\r\n"
+	        "Content-Disposition: inline\r\n"
+	        "Content-Language: en-GB\r\n"
+	        "Content-Location: http://x/y\r\n"
+	        "Content-MD5: Q2hlY2sgSW50ZWdyaXR5IQ==\r\n"
+	        "\r\ny\r\n--q--\r\n";
 
-	ASSERT_BODYSTRUCTURE(msg, true,
-			     "((\"application\" \"octet-stream\" (\"name\" {19}\r\n"
-			     "\xE2\x82\xAC rate report.pdf) NIL NIL \"7BIT\" 1 NIL "
-			     "(\"attachment\" (\"filename\" {9}\r\ncaf\xC3\xA9.txt)) NIL NIL)"
-			     "(\"text\" \"plain\" (\"format\" \"flowed\" \"CHARSET\" \"utf-8\" "
-			     "\"a\" \"q\\\"uote\") NIL NIL \"7BIT\" 1 1 "
-			     "\"Q2hlY2sgSW50ZWdyaXR5IQ==\" (\"inline\" NIL) \"en-GB\" \"http://x/y\") "
-			     "\"mixed\" (\"boundary\" \"q\") NIL NIL NIL)");
-	ASSERT_BODYSTRUCTURE("Content-Type: text/plain; a=1; b=2\r\nContent-Language: en, fr\r\n"
-			     "Content-Transfer-Encoding: Quoted-Printable\r\n\r\n",
-			     true,
-			     "(\"text\" \"plain\" (\"CHARSET\" \"US-ASCII\" \"a\" \"1\" \"b\" \"2\") "
-			     "NIL NIL \"Quoted-Printable\" 0 0 NIL NIL (\"en\" \"fr\") NIL)");
+	ASSERT_BODYSTRUCTURE(
+	        msg, true,
+	        "((\"application\" \"octet-stream\" (\"name\" {19}\r\n"
+	        "\xE2\x82\xAC rate report.pdf) NIL NIL \"7BIT\" 1 NIL "
+	        "(\"attachment\" (\"filename\" {9}\r\ncaf\xC3\xA9.txt)) NIL NIL)"
+	        "(\"text\" \"plain\" (\"format\" \"flowed\" \"CHARSET\" \"utf-8\" "
+	        "\"a\" \"q\\\"uote\") NIL NIL \"7BIT\" 1 0 "
+	        "\"Q2hlY2sgSW50ZWdyaXR5IQ==\" (\"inline\" NIL) \"en-GB\" \"http://x/y\") "
+	        "\"mixed\" (\"boundary\" \"q\") NIL NIL NIL)");
+	ASSERT_BODYSTRUCTURE(
+	        "Content-Type: text/plain; a=1; b=2\r\nContent-Language: en, fr\r\n"
+	        "Content-Transfer-Encoding: Quoted-Printable\r\n\r\n",
+	        true,
+	        "(\"text\" \"plain\" (\"CHARSET\" \"US-ASCII\" \"a\" \"1\" \"b\" \"2\") "
+	        "NIL NIL \"Quoted-Printable\" 0 0 NIL NIL (\"en\" \"fr\") NIL)");
+	/* sections out of order, a duplicate section, an unquoted value with spaces */
+	ASSERT_BODYSTRUCTURE(
+	        "Content-Type: image/gif; n*2=c; n*0=a; n*1=b; n*1=x; m=my file.gif\r\n"
+	        "\r\n",
+	        false,
+	        "(\"image\" \"gif\" (\"n\" \"abc\" \"m\" \"my file.gif\") NIL NIL "
+	        "\"7BIT\" 0)");
 }
 
 static void assert_date(const char *s, time_t want, int want_tz)
@@ -709,9 +730,9 @@ static void test_dates(void **state)
 static void test_digest(void **state)
 {
 	static const char msg[] = "Content-Type: multipart/digest; boundary=d\r\n\r\n"
-				  "--d\r\n\r\nSubject: one\r\n\r\nfirst\r\n"
-				  "--d\r\nContent-Type: text/plain\r\n\r\nnot a message\r\n"
-				  "--d--\r\n";
+	                          "--d\r\n\r\nSubject: one\r\n\r\nfirst\r\n"
+	                          "--d\r\nContent-Type: text/plain\r\n\r\nnot a message\r\n"
+	                          "--d--\r\n";
 	struct mime_message *m = parse_str(msg);
 
 	assert_section(m, "1.HEADER", "Subject: one\r\n\r\n");
@@ -719,40 +740,41 @@ static void test_digest(void **state)
 	assert_section(m, "2", "not a message");
 	assert_no_section(m, "2.HEADER");
 	mime_message_free(&m);
-	ASSERT_BODYSTRUCTURE(msg, false,
-			     "((\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 21 "
-			     "(NIL \"one\" NIL NIL NIL NIL NIL NIL NIL NIL) "
-			     "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 5 1) 3)"
-			     "(\"text\" \"plain\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 13 1) "
-			     "\"digest\")");
+	ASSERT_BODYSTRUCTURE(
+	        msg, false,
+	        "((\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 21 "
+	        "(NIL \"one\" NIL NIL NIL NIL NIL NIL NIL NIL) "
+	        "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 5 0) 2)"
+	        "(\"text\" \"plain\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 13 0) "
+	        "\"digest\")");
 	/* message/rfc822 in base64 is not parsed: written as a basic part */
 	ASSERT_BODYSTRUCTURE("Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64"
-			     "\r\n\r\nU3ViamVjdDogeA0KDQo=\r\n",
-			     false,
-			     "(\"message\" \"rfc822\" NIL NIL NIL \"base64\" 22)");
+	                     "\r\n\r\nU3ViamVjdDogeA0KDQo=\r\n",
+	                     false, "(\"message\" \"rfc822\" NIL NIL NIL \"base64\" 22)");
 }
 
 static void test_addresses(void **state)
 {
 	ASSERT_ENVELOPE(
-		"From: \"Doe, John\" <john@example.com>, Mary Smith <@relay1,@relay2:mary@x.test>\r\n"
-		"To: undisclosed-recipients:;\r\n"
-		"Cc: Team: alice@a.example, \"Bob \\\"B\\\"\" <bob@b.example>;, carol@c.example "
-		"(Carol C)\r\n"
-		"Bcc: no-domain, <>, =?utf-8?q?Jos=C3=A9?= <jose@d.example>, @x, a@[1.2.3.4]\r\n"
-		"Reply-To: ,,\r\n"
-		"In-Reply-To: <a@b>\r\n\r\n",
-		"(NIL NIL ((\"Doe, John\" NIL \"john\" \"example.com\")(\"Mary Smith\" "
-		"\"@relay1,@relay2\" \"mary\" \"x.test\")) ((\"Doe, John\" NIL \"john\" "
-		"\"example.com\")(\"Mary Smith\" \"@relay1,@relay2\" \"mary\" \"x.test\")) "
-		"((\"Doe, John\" NIL \"john\" \"example.com\")(\"Mary Smith\" \"@relay1,@relay2\" "
-		"\"mary\" \"x.test\")) ((NIL NIL \"undisclosed-recipients\" NIL)(NIL NIL NIL NIL)) "
-		"((NIL NIL \"Team\" NIL)(NIL NIL \"alice\" \"a.example\")(\"Bob \\\"B\\\"\" NIL "
-		"\"bob\" \"b.example\")(NIL NIL NIL NIL)(\"Carol C\" NIL \"carol\" \"c.example\")) "
-		"((NIL NIL \"no-domain\" \"MISSING_DOMAIN\")(NIL NIL \"MISSING_MAILBOX\" "
-		"\"MISSING_DOMAIN\")(\"=?utf-8?q?Jos=C3=A9?=\" NIL \"jose\" \"d.example\")"
-		"(NIL NIL \"MISSING_MAILBOX\" \"x\")(NIL NIL \"a\" \"[1.2.3.4]\")) "
-		"\"<a@b>\" NIL)");
+	        "From: \"Doe, John\" <john@example.com>, Mary Smith "
+	        "<@relay1,@relay2:mary@x.test>\r\n"
+	        "To: undisclosed-recipients:;\r\n"
+	        "Cc: Team: alice@a.example, \"Bob \\\"B\\\"\" <bob@b.example>;, carol@c.example "
+	        "(Carol C)\r\n"
+	        "Bcc: no-domain, <>, =?utf-8?q?Jos=C3=A9?= <jose@d.example>, @x, a@[1.2.3.4]\r\n"
+	        "Reply-To: ,,\r\n"
+	        "In-Reply-To: <a@b>\r\n\r\n",
+	        "(NIL NIL ((\"Doe, John\" NIL \"john\" \"example.com\")(\"Mary Smith\" "
+	        "\"@relay1,@relay2\" \"mary\" \"x.test\")) ((\"Doe, John\" NIL \"john\" "
+	        "\"example.com\")(\"Mary Smith\" \"@relay1,@relay2\" \"mary\" \"x.test\")) "
+	        "((\"Doe, John\" NIL \"john\" \"example.com\")(\"Mary Smith\" \"@relay1,@relay2\" "
+	        "\"mary\" \"x.test\")) ((NIL NIL \"undisclosed-recipients\" NIL)(NIL NIL NIL NIL)) "
+	        "((NIL NIL \"Team\" NIL)(NIL NIL \"alice\" \"a.example\")(\"Bob \\\"B\\\"\" NIL "
+	        "\"bob\" \"b.example\")(NIL NIL NIL NIL)(\"Carol C\" NIL \"carol\" \"c.example\")) "
+	        "((NIL NIL \"no-domain\" \"MISSING_DOMAIN\")(NIL NIL \"MISSING_MAILBOX\" "
+	        "\"MISSING_DOMAIN\")(\"=?utf-8?q?Jos=C3=A9?=\" NIL \"jose\" \"d.example\")"
+	        "(NIL NIL \"MISSING_MAILBOX\" \"x\")(NIL NIL \"a\" \"[1.2.3.4]\")) "
+	        "\"<a@b>\" NIL)");
 	{
 		struct mime_address *a;
 		size_t n = mime_address_parse("A (c) . B <x . y@z>, g: ;", 25, &a);
@@ -781,7 +803,7 @@ static void test_literals(void **state)
 {
 	/* 8-bit, CR and NUL force a literal; NUL is dropped from it */
 	ASSERT_ENVELOPE("Subject: caf\xC3\xA9\r\nMessage-ID: a\rb\r\n\r\n",
-			"(NIL {5}\r\ncaf\xC3\xA9 NIL NIL NIL NIL NIL NIL NIL {3}\r\na\rb)");
+	                "(NIL {5}\r\ncaf\xC3\xA9 NIL NIL NIL NIL NIL NIL NIL {3}\r\na\rb)");
 	{
 		static const char msg[] = "Subject: a\0b\\\"\r\n\r\n";
 		struct mime_message *m = mime_parse(msg, sizeof(msg) - 1);
@@ -794,27 +816,30 @@ static void test_literals(void **state)
 		mime_message_free(&m);
 	}
 	ASSERT_ENVELOPE("Subject: say \"hi\" \\o/\r\n\r\n",
-			"(NIL \"say \\\"hi\\\" \\\\o/\" NIL NIL NIL NIL NIL NIL NIL NIL)");
+	                "(NIL \"say \\\"hi\\\" \\\\o/\" NIL NIL NIL NIL NIL NIL NIL NIL)");
 }
 
 static void test_body_text(void **state)
 {
 	static const char msg[] =
-		"Subject: t\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
-		"--b\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
-		"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-		"caf=E9 soft=\r\nbreak =3D x=\r\n"
-		"--b\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n"
-		"\r\nPGI+w6k8L2I+\r\n"
-		"--b\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n"
-		"--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: in\r\n\r\ninner \xFF\r\n"
-		"--b--\r\n";
+	        "Subject: t\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+	        "--b\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
+	        "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	        "caf=E9 soft=\r\nbreak =3D x=\r\n"
+	        "--b\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: "
+	        "base64\r\n"
+	        "\r\nPGI+w6k8L2I+\r\n"
+	        "--b\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: "
+	        "base64\r\n\r\nAAAA\r\n"
+	        "--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: in\r\n\r\ninner \xFF\r\n"
+	        "--b--\r\n";
 	struct mime_message *m = parse_str(msg);
 	struct buf b;
 
 	buf_init(&b, 0);
 	mime_body_text(m, &b);
-	assert_string_equal(b.data, "caf\xC3\xA9 softbreak = x\n<b>\xC3\xA9</b>\ninner \xEF\xBF\xBD\n");
+	assert_string_equal(b.data,
+	                    "caf\xC3\xA9 softbreak = x\n<b>\xC3\xA9</b>\ninner \xEF\xBF\xBD\n");
 	buf_deinit(&b);
 	buf_init(&b, 4);
 	mime_body_text(m, &b);
@@ -836,7 +861,7 @@ static void test_deep_nesting(void **state)
 	buf_init(&msg, 0);
 	for (int i = 0; i < 200; i++)
 		buf_printf(&msg, "Content-Type: multipart/mixed; boundary=\"b%d\"\r\n\r\n--b%d\r\n",
-			   i, i);
+		           i, i);
 	buf_puts(&msg, "\r\nleaf\r\n");
 	for (int i = 199; i >= 0; i--)
 		buf_printf(&msg, "--b%d--\r\n", i);
@@ -905,12 +930,14 @@ static void test_linear_time(void **state)
 
 	buf_init(&msg, 0);
 	for (int i = 0; i < 30; i++)
-		buf_printf(&msg, "Content-Type: multipart/mixed; boundary=\"%070d\"\r\n\r\n--%070d\r\n",
-			   i, i);
+		buf_printf(&msg,
+		           "Content-Type: multipart/mixed; boundary=\"%070d\"\r\n\r\n--%070d\r\n",
+		           i, i);
 	buf_puts(&msg, "\r\n");
 	for (int i = 0; i < 100000; i++)
-		buf_puts(&msg, "--0000000000000000000000000000000000000000000000000000000000000000000"
-			       "0x\r\n");
+		buf_puts(&msg,
+		         "--0000000000000000000000000000000000000000000000000000000000000000000"
+		         "0x\r\n");
 	c0 = clock();
 	m = mime_parse(msg.data, msg.len);
 	assert_true((double)(clock() - c0) / CLOCKS_PER_SEC < 2.0);
@@ -921,23 +948,23 @@ static void test_linear_time(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_simple_message),
-		cmocka_unit_test(test_nested_multipart),
-		cmocka_unit_test(test_message_rfc822),
-		cmocka_unit_test(test_message_rfc822_single),
-		cmocka_unit_test(test_missing_headers),
-		cmocka_unit_test(test_missing_final_boundary),
-		cmocka_unit_test(test_bare_lf),
-		cmocka_unit_test(test_encoded_words),
-		cmocka_unit_test(test_rfc2231),
-		cmocka_unit_test(test_dates),
-		cmocka_unit_test(test_digest),
-		cmocka_unit_test(test_addresses),
-		cmocka_unit_test(test_literals),
-		cmocka_unit_test(test_body_text),
-		cmocka_unit_test(test_deep_nesting),
-		cmocka_unit_test(test_many_parts),
-		cmocka_unit_test(test_linear_time),
+	        cmocka_unit_test(test_simple_message),
+	        cmocka_unit_test(test_nested_multipart),
+	        cmocka_unit_test(test_message_rfc822),
+	        cmocka_unit_test(test_message_rfc822_single),
+	        cmocka_unit_test(test_missing_headers),
+	        cmocka_unit_test(test_missing_final_boundary),
+	        cmocka_unit_test(test_bare_lf),
+	        cmocka_unit_test(test_encoded_words),
+	        cmocka_unit_test(test_rfc2231),
+	        cmocka_unit_test(test_dates),
+	        cmocka_unit_test(test_digest),
+	        cmocka_unit_test(test_addresses),
+	        cmocka_unit_test(test_literals),
+	        cmocka_unit_test(test_body_text),
+	        cmocka_unit_test(test_deep_nesting),
+	        cmocka_unit_test(test_many_parts),
+	        cmocka_unit_test(test_linear_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -118,14 +118,14 @@ static const char test_body[] = "From: bob@example.net\r\nSubject: hi\r\n\r\nHel
 static struct store_new_message test_msg(void)
 {
 	return (struct store_new_message){
-		.data = test_body,
-		.size = sizeof(test_body) - 1,
-		.internaldate = 1700000000,
-		.internaldate_tz = 60,
-		.envelope = "(NIL \"hi\" NIL NIL NIL NIL NIL NIL NIL NIL)",
-		.bodystructure = "(\"text\" \"plain\" NIL NIL NIL \"7bit\" 7 1 NIL NIL NIL NIL)",
-		.body = "(\"text\" \"plain\" NIL NIL NIL \"7bit\" 7 1)",
-		.sent_date = 1699999999,
+	        .data = test_body,
+	        .size = sizeof(test_body) - 1,
+	        .internaldate = 1700000000,
+	        .internaldate_tz = 60,
+	        .envelope = "(NIL \"hi\" NIL NIL NIL NIL NIL NIL NIL NIL)",
+	        .bodystructure = "(\"text\" \"plain\" NIL NIL NIL \"7bit\" 7 1 NIL NIL NIL NIL)",
+	        .body = "(\"text\" \"plain\" NIL NIL NIL \"7bit\" 7 1)",
+	        .sent_date = 1699999999,
 	};
 }
 
@@ -148,8 +148,8 @@ static struct store_status status(struct store *s, uint64_t box)
 }
 
 static int set_flags(struct store *s, uint64_t box, uint32_t lo, uint32_t hi,
-		     enum store_flags_mode mode, unsigned flags, const char *kw,
-		     uint64_t unchangedsince, size_t *n_changes_r, size_t *n_failed_r)
+                     enum store_flags_mode mode, unsigned flags, const char *kw,
+                     uint64_t unchangedsince, size_t *n_changes_r, size_t *n_failed_r)
 {
 	struct store_uid_range r = {lo, hi};
 	struct store_change *c;
@@ -169,7 +169,7 @@ static int set_flags(struct store *s, uint64_t box, uint32_t lo, uint32_t hi,
 
 /* The entry with uid (must exist); keywords copied into kw. */
 static struct store_entry entry(struct store *s, uint64_t box, uint32_t uid, char *kw,
-				size_t kw_size)
+                                size_t kw_size)
 {
 	struct store_entry *e, found = {0};
 	size_t n;
@@ -220,9 +220,12 @@ static void test_users(void **state)
 	static const struct {
 		const char *name;
 		unsigned use;
-	} want[] = {{"Archive", STORE_USE_ARCHIVE}, {"Drafts", STORE_USE_DRAFTS},
-		    {"INBOX", 0},		    {"Junk", STORE_USE_JUNK},
-		    {"Sent", STORE_USE_SENT},	    {"Trash", STORE_USE_TRASH}};
+	} want[] = {{"Archive", STORE_USE_ARCHIVE},
+	            {"Drafts", STORE_USE_DRAFTS},
+	            {"INBOX", 0},
+	            {"Junk", STORE_USE_JUNK},
+	            {"Sent", STORE_USE_SENT},
+	            {"Trash", STORE_USE_TRASH}};
 	struct fx *f = *state;
 	struct store_mailbox *boxes;
 	struct store_user u;
@@ -242,8 +245,7 @@ static void test_users(void **state)
 	assert_int_equal(store_user_lookup(f->s, "bob@example.org", &u), STORE_OK);
 	assert_string_equal(u.password_hash, "hash-c");
 	store_user_deinit(&u);
-	assert_int_equal(store_user_set_password(f->s, "eve@example.org", "x"),
-			 STORE_ERR_NOTFOUND);
+	assert_int_equal(store_user_set_password(f->s, "eve@example.org", "x"), STORE_ERR_NOTFOUND);
 
 	assert_int_equal(store_user_list(f->s, &names, &n), STORE_OK);
 	assert_int_equal(n, 2);
@@ -282,9 +284,8 @@ static void test_users(void **state)
 
 static void test_mailbox_create_delete(void **state)
 {
-	static const char *const bad[] = {"",	   "/a",     "a/",	  "a//b",
-					  "a*",	   "a%b",    "a\tb",	  "\xff\xfe",
-					  "\xc0\xaf"};
+	static const char *const bad[] = {"",    "/a",   "a/",       "a//b",    "a*",
+	                                  "a%b", "a\tb", "\xff\xfe", "\xc0\xaf"};
 	struct fx *f = *state;
 	struct store_mailbox box;
 	char longname[STORE_MAILBOX_NAME_MAX + 2];
@@ -296,8 +297,7 @@ static void test_mailbox_create_delete(void **state)
 	assert_int_equal(store_mailbox_create(f->s, f->user, "Ünïcødé/ß", 0), STORE_OK);
 	assert_int_equal(store_mailbox_create(f->s, 999999, "x", 0), STORE_ERR_NOTFOUND);
 	for (size_t i = 0; i < N_ELEMENTS(bad); i++)
-		assert_int_equal(store_mailbox_create(f->s, f->user, bad[i], 0),
-				 STORE_ERR_INVALID);
+		assert_int_equal(store_mailbox_create(f->s, f->user, bad[i], 0), STORE_ERR_INVALID);
 	memset(longname, 'x', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	assert_int_equal(store_mailbox_create(f->s, f->user, longname, 0), STORE_ERR_INVALID);
@@ -451,8 +451,8 @@ static void test_deliver_stored_once(void **state)
 	uint64_t archive = box_id(f->s, f->user, "Archive");
 	struct store_new_message m = test_msg();
 	struct store_new_entry t[2] = {
-		{.mailbox_id = f->inbox, .keywords = "$Junk $junk NonJunk"},
-		{.mailbox_id = archive, .flags = STORE_FLAG_SEEN},
+	        {.mailbox_id = f->inbox, .keywords = "$Junk $junk NonJunk"},
+	        {.mailbox_id = archive, .flags = STORE_FLAG_SEEN},
 	};
 	struct store_message_meta m1, m2;
 	uint32_t uids[2];
@@ -492,21 +492,20 @@ static void test_deliver_stored_once(void **state)
 
 	/* The message goes with its last entry. */
 	assert_int_equal(set_flags(f->s, f->inbox, 1, 1, STORE_FLAGS_ADD, STORE_FLAG_DELETED, NULL,
-				   0, NULL, NULL),
-			 STORE_OK);
+	                           0, NULL, NULL),
+	                 STORE_OK);
 	assert_int_equal(store_expunge(f->s, f->inbox, &all, 1, &exp, &n), STORE_OK);
 	free(exp);
 	assert_int_equal(sql_count(f, "SELECT count(*) FROM messages"), 1);
 	assert_int_equal(store_message_data(f->s, m1.message_id, &data, &size), STORE_OK);
 	free(data);
 	assert_int_equal(set_flags(f->s, archive, 1, 1, STORE_FLAGS_ADD, STORE_FLAG_DELETED, NULL,
-				   0, NULL, NULL),
-			 STORE_OK);
+	                           0, NULL, NULL),
+	                 STORE_OK);
 	assert_int_equal(store_expunge(f->s, archive, NULL, 0, &exp, &n), STORE_OK);
 	free(exp);
 	assert_int_equal(sql_count(f, "SELECT count(*) FROM messages"), 0);
-	assert_int_equal(store_message_data(f->s, m1.message_id, &data, &size),
-			 STORE_ERR_NOTFOUND);
+	assert_int_equal(store_message_data(f->s, m1.message_id, &data, &size), STORE_ERR_NOTFOUND);
 	store_message_meta_deinit(&m1);
 	store_message_meta_deinit(&m2);
 
@@ -563,9 +562,9 @@ static void test_flags(void **state)
 
 	/* +FLAGS on 1 and 3: both change, one new modseq. */
 	assert_int_equal(store_flags(f->s, f->inbox, r, 2, STORE_FLAGS_ADD,
-				     STORE_FLAG_SEEN | STORE_FLAG_FLAGGED, "$Label1 Work", 0, &c,
-				     &nc, &failed, &nf),
-			 STORE_OK);
+	                             STORE_FLAG_SEEN | STORE_FLAG_FLAGGED, "$Label1 Work", 0, &c,
+	                             &nc, &failed, &nf),
+	                 STORE_OK);
 	assert_int_equal(nc, 2);
 	assert_int_equal(nf, 0);
 	assert_int_equal(c[0].uid, 1);
@@ -580,13 +579,13 @@ static void test_flags(void **state)
 
 	/* The same again, keywords in another case: nothing changes, no new modseq. */
 	assert_int_equal(set_flags(f->s, f->inbox, 1, 3, STORE_FLAGS_ADD, STORE_FLAG_SEEN, "work",
-				   0, &nc, NULL),
-			 STORE_OK);
+	                           0, &nc, NULL),
+	                 STORE_OK);
 	assert_int_equal(nc, 1); /* only UID 2 gained \Seen */
 	assert_int_equal(status(f->s, f->inbox).highestmodseq, hms + 2);
 	assert_int_equal(set_flags(f->s, f->inbox, 1, 1, STORE_FLAGS_ADD, STORE_FLAG_SEEN, "WORK",
-				   0, &nc, NULL),
-			 STORE_OK);
+	                           0, &nc, NULL),
+	                 STORE_OK);
 	assert_int_equal(nc, 0);
 	assert_int_equal(status(f->s, f->inbox).highestmodseq, hms + 2);
 	e = entry(f->s, f->inbox, 1, kw, sizeof(kw));
@@ -595,8 +594,8 @@ static void test_flags(void **state)
 
 	/* -FLAGS removes keywords case-insensitively. */
 	assert_int_equal(set_flags(f->s, f->inbox, 1, 1, STORE_FLAGS_REMOVE, STORE_FLAG_FLAGGED,
-				   "$label1 absent", 0, &nc, NULL),
-			 STORE_OK);
+	                           "$label1 absent", 0, &nc, NULL),
+	                 STORE_OK);
 	assert_int_equal(nc, 1);
 	e = entry(f->s, f->inbox, 1, kw, sizeof(kw));
 	assert_int_equal(e.flags, STORE_FLAG_SEEN);
@@ -604,24 +603,24 @@ static void test_flags(void **state)
 	assert_int_equal(e.modseq, hms + 3);
 
 	/* FLAGS replaces; no keywords clears them. */
-	assert_int_equal(set_flags(f->s, f->inbox, 1, 1, STORE_FLAGS_SET, STORE_FLAG_ANSWERED,
-				   NULL, 0, &nc, NULL),
-			 STORE_OK);
+	assert_int_equal(set_flags(f->s, f->inbox, 1, 1, STORE_FLAGS_SET, STORE_FLAG_ANSWERED, NULL,
+	                           0, &nc, NULL),
+	                 STORE_OK);
 	e = entry(f->s, f->inbox, 1, kw, sizeof(kw));
 	assert_int_equal(e.flags, STORE_FLAG_ANSWERED);
 	assert_string_equal(kw, "");
 
 	/* Bad input. */
 	assert_int_equal(set_flags(f->s, f->inbox, 1, 1, STORE_FLAGS_ADD, 0, "a(b", 0, NULL, NULL),
-			 STORE_ERR_INVALID);
-	assert_int_equal(set_flags(f->s, f->inbox, 1, 1, STORE_FLAGS_ADD, 1u << 9, NULL, 0, NULL,
-				   NULL),
-			 STORE_ERR_INVALID);
+	                 STORE_ERR_INVALID);
+	assert_int_equal(
+	        set_flags(f->s, f->inbox, 1, 1, STORE_FLAGS_ADD, 1u << 9, NULL, 0, NULL, NULL),
+	        STORE_ERR_INVALID);
 	assert_int_equal(set_flags(f->s, f->inbox, 3, 1, STORE_FLAGS_ADD, 0, NULL, 0, NULL, NULL),
-			 STORE_ERR_INVALID);
+	                 STORE_ERR_INVALID);
 	assert_int_equal(set_flags(f->s, 777777, 1, 1, STORE_FLAGS_ADD, STORE_FLAG_SEEN, NULL, 0,
-				   NULL, NULL),
-			 STORE_ERR_NOTFOUND);
+	                           NULL, NULL),
+	                 STORE_ERR_NOTFOUND);
 }
 
 static void test_keyword_limit(void **state)
@@ -656,13 +655,13 @@ static void test_unchangedsince(void **state)
 		deliver(f->s, f->inbox, 0, NULL);
 	hms = status(f->s, f->inbox).highestmodseq; /* UID 3's modseq */
 	assert_int_equal(set_flags(f->s, f->inbox, 2, 2, STORE_FLAGS_ADD, STORE_FLAG_FLAGGED, NULL,
-				   0, NULL, NULL),
-			 STORE_OK);
+	                           0, NULL, NULL),
+	                 STORE_OK);
 
 	/* UID 2 changed after hms: it fails and keeps its state; 1 and 3 change. */
 	assert_int_equal(store_flags(f->s, f->inbox, &r, 1, STORE_FLAGS_ADD, STORE_FLAG_SEEN, NULL,
-				     hms, &c, &nc, &failed, &nf),
-			 STORE_OK);
+	                             hms, &c, &nc, &failed, &nf),
+	                 STORE_OK);
 	assert_int_equal(nf, 1);
 	assert_int_equal(failed[0], 2);
 	assert_int_equal(nc, 2);
@@ -678,9 +677,9 @@ static void test_unchangedsince(void **state)
 	}
 
 	/* Every entry changed after hms - 3: all fail. */
-	assert_int_equal(set_flags(f->s, f->inbox, 1, 3, STORE_FLAGS_SET, 0, NULL, hms - 3, &nc,
-				   &nf),
-			 STORE_OK);
+	assert_int_equal(
+	        set_flags(f->s, f->inbox, 1, 3, STORE_FLAGS_SET, 0, NULL, hms - 3, &nc, &nf),
+	        STORE_OK);
 	assert_int_equal(nc, 0);
 	assert_int_equal(nf, 3);
 }
@@ -698,8 +697,8 @@ static void test_expunge_and_changes(void **state)
 		deliver(f->s, f->inbox, 0, NULL);
 	base = status(f->s, f->inbox).highestmodseq;
 	assert_int_equal(set_flags(f->s, f->inbox, 1, 3, STORE_FLAGS_ADD, STORE_FLAG_DELETED, NULL,
-				   0, NULL, NULL),
-			 STORE_OK);
+	                           0, NULL, NULL),
+	                 STORE_OK);
 
 	/* Only \Deleted entries inside the set go. */
 	assert_int_equal(store_expunge(f->s, f->inbox, &some, 1, &exp, &n), STORE_OK);
@@ -766,7 +765,7 @@ static void test_copy_move(void **state)
 	deliver(f->s, arch, 0, NULL); /* Archive's UID 1 */
 
 	assert_int_equal(store_copy(f->s, f->inbox, r, 2, arch, false, &src, &dst, &n, &uv),
-			 STORE_OK);
+	                 STORE_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(src[0], 1);
 	assert_int_equal(src[1], 3);
@@ -785,7 +784,7 @@ static void test_copy_move(void **state)
 	/* MOVE: copy + expunge of the sources, logged, in one transaction. */
 	src_hms = status(f->s, f->inbox).highestmodseq;
 	assert_int_equal(store_copy(f->s, f->inbox, r, 1, trash, true, &src, &dst, &n, &uv),
-			 STORE_OK);
+	                 STORE_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(dst[0], 1);
 	free(src);
@@ -803,11 +802,11 @@ static void test_copy_move(void **state)
 	/* Nothing in the set: OK, empty. A missing target: NOTFOUND, nothing moved. */
 	r[0] = (struct store_uid_range){100, 200};
 	assert_int_equal(store_copy(f->s, f->inbox, r, 1, arch, false, &src, &dst, &n, &uv),
-			 STORE_OK);
+	                 STORE_OK);
 	assert_int_equal(n, 0);
 	r[0] = (struct store_uid_range){1, UINT32_MAX};
 	assert_int_equal(store_copy(f->s, f->inbox, r, 1, 55555, true, &src, &dst, &n, &uv),
-			 STORE_ERR_NOTFOUND);
+	                 STORE_ERR_NOTFOUND);
 	assert_null(src);
 	assert_int_equal(status(f->s, f->inbox).messages, 2);
 }
@@ -883,22 +882,22 @@ static void test_notify(void **state)
 
 	/* A flag change that changes nothing commits nothing to announce. */
 	assert_int_equal(set_flags(f->s, f->inbox, 1, 1, STORE_FLAGS_REMOVE, STORE_FLAG_SEEN, NULL,
-				   0, NULL, NULL),
-			 STORE_OK);
+	                           0, NULL, NULL),
+	                 STORE_OK);
 	assert_int_equal(n_notified, 1);
 	assert_int_equal(set_flags(f->s, f->inbox, 1, 1, STORE_FLAGS_ADD, STORE_FLAG_SEEN, NULL, 0,
-				   NULL, NULL),
-			 STORE_OK);
+	                           NULL, NULL),
+	                 STORE_OK);
 	assert_int_equal(n_notified, 2);
 
 	/* A move announces both mailboxes. */
 	assert_int_equal(store_copy(f->s, f->inbox, &all, 1, trash, true, &src, &dst, &n, &uv),
-			 STORE_OK);
+	                 STORE_OK);
 	free(src);
 	free(dst);
 	assert_int_equal(n_notified, 4);
 	assert_true((notified[2] == trash && notified[3] == f->inbox) ||
-		    (notified[2] == f->inbox && notified[3] == trash));
+	            (notified[2] == f->inbox && notified[3] == trash));
 	store_set_notify(NULL, NULL);
 }
 
@@ -931,8 +930,8 @@ static void test_two_connections(void **state)
 	deliver(f->s, f->inbox, 0, NULL);
 	assert_int_equal(status(s2, f->inbox).messages, 1);
 	assert_int_equal(set_flags(s2, f->inbox, 1, 1, STORE_FLAGS_ADD, STORE_FLAG_SEEN, NULL, 0,
-				   NULL, NULL),
-			 STORE_OK);
+	                           NULL, NULL),
+	                 STORE_OK);
 	assert_int_equal(store_changes_since(f->s, f->inbox, hms, &ch), STORE_OK);
 	assert_int_equal(ch.n_changed, 1);
 	assert_int_equal(ch.changed[0].flags, STORE_FLAG_SEEN);
@@ -1048,8 +1047,8 @@ static void test_reopen(void **state)
 	box_id(f->s, f->user, "keep/me");
 	assert_int_equal(sql_count(f, "PRAGMA user_version"), 1);
 	assert_int_equal(sql_count(f, "SELECT count(*) FROM pragma_journal_mode"
-				      " WHERE journal_mode = 'wal'"),
-			 1);
+	                              " WHERE journal_mode = 'wal'"),
+	                 1);
 
 	assert_int_equal(stat(f->dir, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0700);
@@ -1084,12 +1083,12 @@ static void test_entries_large(void **state)
 	snprintf(path, sizeof(path), "%s/tresor.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	sql = xasprintf("WITH RECURSIVE c(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM c"
-			" WHERE i < 100000) INSERT INTO entries SELECT %llu, i,"
-			" (SELECT message FROM entries WHERE mailbox = %llu AND uid = %u),"
-			" i %% 32, CASE WHEN i %% 10 = 0 THEN 'k' END, 1 FROM c;"
-			"UPDATE mailboxes SET uidnext = 100001 WHERE id = %llu;",
-			(unsigned long long)f->inbox, (unsigned long long)f->inbox, uid,
-			(unsigned long long)f->inbox);
+	                " WHERE i < 100000) INSERT INTO entries SELECT %llu, i,"
+	                " (SELECT message FROM entries WHERE mailbox = %llu AND uid = %u),"
+	                " i %% 32, CASE WHEN i %% 10 = 0 THEN 'k' END, 1 FROM c;"
+	                "UPDATE mailboxes SET uidnext = 100001 WHERE id = %llu;",
+	                (unsigned long long)f->inbox, (unsigned long long)f->inbox, uid,
+	                (unsigned long long)f->inbox);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	free(sql);
 	sqlite3_close(db);
@@ -1111,28 +1110,28 @@ static void test_entries_large(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mailbox_create_delete, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mailbox_rename, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rename_inbox, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_subscriptions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_deliver_stored_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_uids_and_modseq, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_keyword_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unchangedsince, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_expunge_and_changes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_copy_move, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_status_recent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_uidvalidity_not_reused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_connections, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_busy_is_temp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
-		cmocka_unit_test(test_open_failure),
-		cmocka_unit_test_setup_teardown(test_entries_large, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_mailbox_create_delete, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_mailbox_rename, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_rename_inbox, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_subscriptions, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_deliver_stored_once, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_uids_and_modseq, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_keyword_limit, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_unchangedsince, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_expunge_and_changes, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_copy_move, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_status_recent, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_uidvalidity_not_reused, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_two_connections, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_busy_is_temp, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+	        cmocka_unit_test(test_open_failure),
+	        cmocka_unit_test_setup_teardown(test_entries_large, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);

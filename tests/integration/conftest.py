@@ -1,0 +1,416 @@
+"""
+Integration test harness: runs the real tresor binary over real sockets.
+
+Each server gets its own temporary directory with a tresor.conf, a data
+directory, and free loopback ports for IMAP (plain + STARTTLS) and IMAPS.
+The binary is $TRESOR_BIN, or build/asan/tresor in the repository (built
+with AddressSanitizer and UBSan). A server is stopped with SIGTERM at
+teardown; the test fails if it exits non-zero, does not stop, or a sanitizer
+reported anything on its stderr. On any test failure the tail of each live
+server's stderr is attached to the report.
+
+Fixtures:
+  server        one server per test module, with ALICE and BOB accounts
+  make_server   factory for servers with their own settings (per test)
+Helpers (module functions, import them with `from conftest import ...`):
+  imap_plain, imap_starttls, imap_tls, login, append, RawImap, message
+"""
+
+import imaplib
+import itertools
+import os
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TRESOR_BIN = os.environ.get("TRESOR_BIN", str(REPO / "build" / "asan" / "tresor"))
+if not os.path.isabs(TRESOR_BIN):
+    TRESOR_BIN = str(REPO / TRESOR_BIN)
+
+DOMAIN = "example.test"
+ALICE = ("alice@example.test", "alice-secret-pw")
+BOB = ("bob@example.test", "bob-secret-pw")
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
+DEFAULT_MAILBOXES = ["INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive"]
+TIMEOUT = 10.0
+
+_live_servers = []
+_names = itertools.count(1)
+
+
+def unique(prefix="box"):
+    """A name unique within the test run (for mailboxes shared in a module)."""
+    return "%s%d_%d" % (prefix, os.getpid() % 1000, next(_names))
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sanitizer_problems(text):
+    return [m for m in SANITIZER_MARKERS if m in text]
+
+
+def sanitizer_env():
+    env = dict(os.environ)
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+    return env
+
+
+class TresorServer:
+    """One tresor process with its own configuration and data directory."""
+
+    def __init__(self, root, imap=None, auth=None, server=None):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.conf = self.root / "tresor.conf"
+        self.data_dir = self.root / "var"
+        self.stderr_path = self.root / "server.stderr"
+        self.port = free_port()
+        self.tls_port = free_port()
+        self.proc = None
+        self._stderr = None
+        imap_opts = {
+            "listen": "127.0.0.1:%d" % self.port,
+            "listen_tls": "127.0.0.1:%d" % self.tls_port,
+        }
+        imap_opts.update(imap or {})
+        auth_opts = {"failure_delay_ms": "50"}
+        auth_opts.update(auth or {})
+        server_opts = {
+            "hostname": "mail.example.test",
+            "data_dir": str(self.data_dir),
+            "user": "",
+            "workers": "2",
+        }
+        server_opts.update(server or {})
+        self.write_conf(
+            {
+                "server": server_opts,
+                "imap": imap_opts,
+                "pop3": {"listen": "", "listen_tls": ""},
+                "smtp": {
+                    "listen_mx": "",
+                    "listen_submission": "",
+                    "listen_submissions": "",
+                },
+                "auth": auth_opts,
+            }
+        )
+
+    def write_conf(self, sections):
+        lines = ["# written by tests/integration/conftest.py"]
+        for name, opts in sections.items():
+            lines.append("[%s]" % name)
+            lines.extend("%s = %s" % (k, v) for k, v in opts.items())
+            lines.append("")
+        self.conf.write_text("\n".join(lines))
+
+    # --- admin commands ---
+
+    def cli(self, *args, input=None, expect=0):
+        """Runs `tresor -c CONF ARGS`; asserts the exit code and a clean stderr."""
+        p = subprocess.run(
+            [TRESOR_BIN, "-c", str(self.conf)] + list(args),
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=sanitizer_env(),
+        )
+        assert not sanitizer_problems(p.stderr), p.stderr
+        if expect is not None:
+            assert p.returncode == expect, "tresor %s -> %d\nstdout: %s\nstderr: %s" % (
+                " ".join(args),
+                p.returncode,
+                p.stdout,
+                p.stderr,
+            )
+        return p
+
+    def add_domain(self, domain=DOMAIN):
+        self.cli("domain", "add", domain)
+
+    def add_user(self, address, password):
+        self.cli("user", "add", address, "--password-stdin", input=password + "\n")
+
+    # --- process ---
+
+    def start(self):
+        self._stderr = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen(
+            [TRESOR_BIN, "-c", str(self.conf), "serve"],
+            stdin=subprocess.DEVNULL,
+            stdout=self._stderr,
+            stderr=self._stderr,
+            env=sanitizer_env(),
+        )
+        _live_servers.append(self)
+        deadline = time.monotonic() + 30
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError(
+                    "tresor serve exited with %d at start:\n%s"
+                    % (self.proc.returncode, self.stderr_text())
+                )
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                socket.create_connection(("127.0.0.1", self.tls_port), timeout=1).close()
+                return self
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError("tresor serve did not listen:\n" + self.stderr_text())
+                time.sleep(0.05)
+
+    def stderr_text(self):
+        try:
+            return self.stderr_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self):
+        """Stops the server; returns a list of problems (empty when all is well)."""
+        problems = []
+        if self.proc is None:
+            return problems
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                problems.append("did not stop within 30 s of SIGTERM")
+        else:
+            problems.append("had already exited before teardown")
+        if self.proc.returncode != 0:
+            problems.append("exit status %d" % self.proc.returncode)
+        self._stderr.close()
+        if self in _live_servers:
+            _live_servers.remove(self)
+        found = sanitizer_problems(self.stderr_text())
+        if found:
+            problems.append("sanitizer reported: " + ", ".join(found))
+        self.proc = None
+        return problems
+
+    def stop_or_fail(self):
+        problems = self.stop()
+        if problems:
+            pytest.fail(
+                "tresor serve (%s): %s\n--- stderr ---\n%s"
+                % (self.root, "; ".join(problems), tail(self.stderr_text())),
+                pytrace=False,
+            )
+
+
+def tail(text, lines=200):
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def new_server(root, users=(ALICE, BOB), **opts):
+    srv = TresorServer(root, **opts)
+    srv.add_domain()
+    for address, password in users:
+        srv.add_user(address, password)
+    return srv.start()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    srv = new_server(tmp_path_factory.mktemp("tresor"))
+    yield srv
+    srv.stop_or_fail()
+
+
+@pytest.fixture
+def make_server(tmp_path):
+    """make_server(imap={...}, auth={...}, users=[...]) -> a started server for one test."""
+    made = []
+
+    def make(**opts):
+        srv = new_server(tmp_path / ("srv%d" % len(made)), **opts)
+        made.append(srv)
+        return srv
+
+    yield make
+    for srv in made:
+        srv.stop_or_fail()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for srv in _live_servers:
+            report.sections.append(("tresor stderr (%s)" % srv.root, tail(srv.stderr_text())))
+
+
+# --- clients ---
+
+
+def no_verify_context():
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def imap_plain(srv):
+    return imaplib.IMAP4("127.0.0.1", srv.port, timeout=TIMEOUT)
+
+
+def imap_starttls(srv):
+    m = imap_plain(srv)
+    typ, _ = m.starttls(ssl_context=no_verify_context())
+    assert typ == "OK"
+    return m
+
+
+def imap_tls(srv):
+    return imaplib.IMAP4_SSL(
+        "127.0.0.1", srv.tls_port, ssl_context=no_verify_context(), timeout=TIMEOUT
+    )
+
+
+def login(srv, user=ALICE, conn=imap_plain):
+    m = conn(srv)
+    typ, data = m.login(*user)
+    assert typ == "OK", data
+    return m
+
+
+def message(subject="Test", body="Hello.\r\n", sender="carol@example.org", to=None, extra=""):
+    to = to or ALICE[0]
+    return (
+        "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: Mon, 7 Feb 2022 21:52:25 +0000\r\n"
+        "Message-ID: <%s@example.org>\r\n%s\r\n%s"
+        % (sender, to, subject, unique("msg"), extra, body)
+    ).encode()
+
+
+def append(m, mailbox, msg=None, flags=None, date=None):
+    """APPENDs and returns the new message's UID (from APPENDUID)."""
+    msg = msg if msg is not None else message()
+    typ, data = m.append(mailbox, flags, date, msg)
+    assert typ == "OK", data
+    found = re.search(rb"\[APPENDUID (\d+) (\d+)\]", data[0])
+    assert found, data
+    return int(found.group(2))
+
+
+class RawImap:
+    """A line-level IMAP client that shows every byte the server sends."""
+
+    def __init__(self, srv=None, port=None, tls=False, timeout=TIMEOUT):
+        port = port or (srv.tls_port if tls else srv.port)
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        if tls:
+            self.sock = no_verify_context().wrap_socket(self.sock)
+        self.buf = b""
+        self.tags = itertools.count(1)
+        self.greeting = self.readline()
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise EOFError("server closed the connection; unread: %r" % self.buf)
+        self.buf += chunk
+
+    def readline(self):
+        """One protocol line (with any literals inlined), without CRLF, as str."""
+        out = b""
+        while True:
+            while b"\r\n" not in self.buf:
+                self._fill()
+            line, self.buf = self.buf.split(b"\r\n", 1)
+            out += line
+            lit = re.search(rb"\{(\d+)\+?\}$", line)
+            if not lit or line.startswith(b"+ "):
+                return out.decode("utf-8", "replace")
+            n = int(lit.group(1))
+            while len(self.buf) < n:
+                self._fill()
+            out += b"\r\n" + self.buf[:n]
+            self.buf = self.buf[n:]
+
+    def read_response(self, tag):
+        """Reads up to the tagged line: (untagged lines, tagged line)."""
+        untagged = []
+        while True:
+            line = self.readline()
+            if line.startswith(tag + " "):
+                return untagged, line
+            untagged.append(line)
+
+    def cmd(self, text, tag=None):
+        tag = tag or "t%d" % next(self.tags)
+        self.send("%s %s\r\n" % (tag, text))
+        return self.read_response(tag)
+
+    def ok(self, text):
+        untagged, tagged = self.cmd(text)
+        assert tagged.split(" ")[1] == "OK", (text, untagged, tagged)
+        return untagged
+
+    def login(self, user=ALICE):
+        self.ok('LOGIN "%s" "%s"' % user)
+        return self
+
+    def read_until_eof(self, limit=5.0):
+        """Everything the server sends until it closes (AssertionError if it does not)."""
+        self.sock.settimeout(limit)
+        data = self.buf
+        self.buf = b""
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return data.decode("utf-8", "replace")
+                data += chunk
+        except socket.timeout:
+            raise AssertionError("connection still open; received %r" % data)
+        except ConnectionResetError:
+            return data.decode("utf-8", "replace")
+
+    def nothing_pending(self, wait=0.3):
+        """True if the server sends nothing within `wait` seconds."""
+        if self.buf:
+            return False
+        self.sock.settimeout(wait)
+        try:
+            chunk = self.sock.recv(65536)
+        except socket.timeout:
+            return True
+        finally:
+            self.sock.settimeout(TIMEOUT)
+        self.buf += chunk
+        return False
