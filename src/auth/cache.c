@@ -110,15 +110,15 @@ static void auth_cache_hash_field(crypto_generichash_state *st, const char *s, s
 
 /* Computes the keyed digest; false if a field is too long to be cached. */
 static bool auth_cache_digest(const struct auth_cache *cache, const char *address,
-			      const char *password, const char *phc,
-			      unsigned char digest[AUTH_CACHE_DIGEST_LEN])
+                              const char *password, const char *phc,
+                              unsigned char digest[AUTH_CACHE_DIGEST_LEN])
 {
 	const char *fields[] = {address, password, phc};
 	crypto_generichash_state st;
 
 	crypto_generichash_init(&st, cache->key, AUTH_CACHE_KEY_LEN, AUTH_CACHE_DIGEST_LEN);
 	crypto_generichash_update(&st, (const unsigned char *)AUTH_CACHE_CONTEXT,
-				  sizeof(AUTH_CACHE_CONTEXT));
+	                          sizeof(AUTH_CACHE_CONTEXT));
 	for (size_t i = 0; i < N_ELEMENTS(fields); i++) {
 		size_t len = strnlen(fields[i], AUTH_CACHE_FIELD_MAX + 1);
 
@@ -176,7 +176,7 @@ static void auth_cache_expire(struct auth_cache *cache, time_t now)
 }
 
 static struct auth_cache_entry *auth_cache_find(struct auth_cache *cache,
-						const unsigned char *digest)
+                                                const unsigned char *digest)
 {
 	uint32_t idx = cache->buckets[auth_cache_bucket(cache, digest)];
 
@@ -188,7 +188,7 @@ static struct auth_cache_entry *auth_cache_find(struct auth_cache *cache,
 }
 
 bool auth_cache_check_at(struct auth_cache *cache, const char *address, const char *password,
-			 const char *phc, time_t now)
+                         const char *phc, time_t now)
 {
 	unsigned char digest[AUTH_CACHE_DIGEST_LEN];
 	struct auth_cache_entry *e;
@@ -222,7 +222,7 @@ static void auth_cache_insert(struct auth_cache *cache, const unsigned char *dig
 }
 
 void auth_cache_add_at(struct auth_cache *cache, const char *address, const char *password,
-		       const char *phc, time_t now)
+                       const char *phc, time_t now)
 {
 	unsigned char digest[AUTH_CACHE_DIGEST_LEN];
 	struct auth_cache_entry *e;
@@ -254,13 +254,13 @@ static time_t auth_cache_now(void)
 }
 
 bool auth_cache_check(struct auth_cache *cache, const char *address, const char *password,
-		      const char *phc)
+                      const char *phc)
 {
 	return auth_cache_check_at(cache, address, password, phc, auth_cache_now());
 }
 
 void auth_cache_add(struct auth_cache *cache, const char *address, const char *password,
-		    const char *phc)
+                    const char *phc)
 {
 	auth_cache_add_at(cache, address, password, phc, auth_cache_now());
 }
@@ -278,7 +278,7 @@ size_t auth_cache_count(struct auth_cache *cache)
 }
 
 bool auth_verify(struct auth_cache *cache, const char *address, const char *password,
-		 const char *phc)
+                 const char *phc)
 {
 	if (auth_cache_check(cache, address, password, phc))
 		return true;

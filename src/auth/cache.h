@@ -51,18 +51,18 @@ void auth_cache_free(struct auth_cache **_cache);
  * all calls on one cache); the others use CLOCK_MONOTONIC.
  */
 bool auth_cache_check_at(struct auth_cache *cache, const char *address, const char *password,
-			 const char *phc, time_t now);
+                         const char *phc, time_t now);
 bool auth_cache_check(struct auth_cache *cache, const char *address, const char *password,
-		      const char *phc);
+                      const char *phc);
 
 /*
  * Remembers that password was verified against phc for address, at now.
  * Call only after a successful verification. Re-adding refreshes the entry.
  */
 void auth_cache_add_at(struct auth_cache *cache, const char *address, const char *password,
-		       const char *phc, time_t now);
+                       const char *phc, time_t now);
 void auth_cache_add(struct auth_cache *cache, const char *address, const char *password,
-		    const char *phc);
+                    const char *phc);
 
 /* Number of live slots (including expired entries not yet evicted); for tests and stats. */
 size_t auth_cache_count(struct auth_cache *cache);
@@ -74,6 +74,6 @@ size_t auth_cache_count(struct auth_cache *cache);
  * Returns true if the password is right.
  */
 bool auth_verify(struct auth_cache *cache, const char *address, const char *password,
-		 const char *phc);
+                 const char *phc);
 
 #endif

@@ -42,8 +42,8 @@ struct sasl_data {
 };
 
 static const char *const sasl_mech_names[] = {
-	[SASL_MECH_PLAIN] = "PLAIN",
-	[SASL_MECH_LOGIN] = "LOGIN",
+        [SASL_MECH_PLAIN] = "PLAIN",
+        [SASL_MECH_LOGIN] = "LOGIN",
 };
 
 static int sasl_mech_lookup(const char *mech)
@@ -95,14 +95,14 @@ static enum sasl_result sasl_fail(struct sasl_session *s, const char *error)
 }
 
 static enum sasl_result sasl_challenge(struct sasl_session *s, enum sasl_state next,
-				       const char *text, char **challenge_b64_r)
+                                       const char *text, char **challenge_b64_r)
 {
 	size_t len = strlen(text);
 	size_t b64_len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
 
 	*challenge_b64_r = xmalloc(b64_len);
 	sodium_bin2base64(*challenge_b64_r, b64_len, (const unsigned char *)text, len,
-			  sodium_base64_VARIANT_ORIGINAL);
+	                  sodium_base64_VARIANT_ORIGINAL);
 	s->state = next;
 	return SASL_CONTINUE;
 }
@@ -194,7 +194,7 @@ static enum sasl_result sasl_plain(struct sasl_session *s, struct sasl_data d)
 }
 
 static enum sasl_result sasl_login_user(struct sasl_session *s, struct sasl_data d,
-					char **challenge_b64_r)
+                                        char **challenge_b64_r)
 {
 	if (!sasl_username_valid(d.p, d.len))
 		return sasl_fail(s, "invalid user name");
@@ -226,7 +226,7 @@ static enum sasl_result sasl_start(struct sasl_session *s, char **challenge_b64_
  * empty initial response; a later empty response is an empty line.
  */
 static bool sasl_decode(const struct sasl_session *s, const char *in, size_t len,
-			unsigned char *buf, size_t buf_size, size_t *len_r)
+                        unsigned char *buf, size_t buf_size, size_t *len_r)
 {
 	bool initial = s->state == SASL_STATE_START;
 
@@ -241,11 +241,11 @@ static bool sasl_decode(const struct sasl_session *s, const char *in, size_t len
 		return false;
 	/* Strict: no ignored characters, padding required, the whole input used. */
 	return sodium_base642bin(buf, buf_size, in, len, NULL, len_r, NULL,
-				 sodium_base64_VARIANT_ORIGINAL) == 0;
+	                         sodium_base64_VARIANT_ORIGINAL) == 0;
 }
 
 static enum sasl_result sasl_dispatch(struct sasl_session *s, struct sasl_data d,
-				      char **challenge_b64_r)
+                                      char **challenge_b64_r)
 {
 	switch (s->state) {
 	case SASL_STATE_START:
@@ -266,7 +266,7 @@ static enum sasl_result sasl_dispatch(struct sasl_session *s, struct sasl_data d
 }
 
 enum sasl_result sasl_step(struct sasl_session *s, const char *b64_in, size_t len,
-			   char **challenge_b64_r)
+                           char **challenge_b64_r)
 {
 	unsigned char buf[SASL_MAX_DECODED];
 	struct sasl_data d = {buf, 0};

@@ -58,7 +58,7 @@ struct sasl_session *sasl_new(const char *mech);
  * Once SASL_DONE or SASL_FAIL has been returned, every further step fails.
  */
 enum sasl_result sasl_step(struct sasl_session *s, const char *b64_in, size_t len,
-			   char **challenge_b64_r);
+                           char **challenge_b64_r);
 
 /* The authentication identity after SASL_DONE, else NULL. Owned by s. */
 const char *sasl_username(const struct sasl_session *s);

@@ -51,7 +51,7 @@ struct throttle_key {
 };
 
 struct throttle *throttle_new(unsigned base_ms, unsigned max_ms, unsigned quiet_seconds,
-			      size_t max_ips)
+                              size_t max_ips)
 {
 	struct throttle *t;
 	size_t nbuckets = 1;
@@ -190,7 +190,7 @@ static struct throttle_entry *throttle_insert(struct throttle *t, struct throttl
 
 /* Failures still counted at now: one is forgotten per quiet period. */
 static unsigned throttle_failures_at(const struct throttle *t, const struct throttle_entry *e,
-				     time_t now)
+                                     time_t now)
 {
 	time_t periods;
 

@@ -42,7 +42,7 @@ struct throttle;
  * out of memory; returns NULL only if libsodium cannot start.
  */
 struct throttle *throttle_new(unsigned base_ms, unsigned max_ms, unsigned quiet_seconds,
-			      size_t max_ips);
+                              size_t max_ips);
 /* Frees the table and NULLs the pointer; accepts NULL. */
 void throttle_free(struct throttle **_t);
 

@@ -66,6 +66,16 @@ static void print_list(char **items, size_t n)
 		printf("%s\n", items[i]);
 }
 
+/* add|del DOMAIN or list. */
+static bool domain_args_valid(int argc, char **argv)
+{
+	if (argc < 1)
+		return false;
+	if (strcmp(argv[0], "list") == 0)
+		return argc == 1;
+	return (strcmp(argv[0], "add") == 0 || strcmp(argv[0], "del") == 0) && argc == 2;
+}
+
 int cli_domain(struct config *cfg, int argc, char **argv)
 {
 	struct store *s;
@@ -73,8 +83,7 @@ int cli_domain(struct config *cfg, int argc, char **argv)
 	size_t n = 0;
 	int ret;
 
-	if (argc < 1 || (strcmp(argv[0], "list") != 0 && argc != 2) ||
-	    (strcmp(argv[0], "list") == 0 && argc != 1)) {
+	if (!domain_args_valid(argc, argv)) {
 		fprintf(stderr, "usage: tresor domain add|del DOMAIN | tresor domain list\n");
 		return 2;
 	}
@@ -86,13 +95,10 @@ int cli_domain(struct config *cfg, int argc, char **argv)
 	} else if (strcmp(argv[0], "del") == 0) {
 		str_lower(argv[1]);
 		ret = report(s, store_domain_del(s, argv[1]), "domain", argv[1]);
-	} else if (strcmp(argv[0], "list") == 0) {
+	} else {
 		ret = report(s, store_domain_list(s, &names, &n), "domain", "list");
 		print_list(names, n);
 		str_list_free(&names, n);
-	} else {
-		fprintf(stderr, "tresor: unknown domain command '%s'\n", argv[0]);
-		ret = 2;
 	}
 	store_close(&s);
 	return ret;
@@ -148,8 +154,14 @@ static int user_set(struct store *s, const char *verb, const char *address, bool
 
 	if (hash == NULL)
 		return 1;
-	if (strcmp(verb, "add") == 0)
-		ret = report(s, store_user_add(s, address, hash), "account", address);
+	if (strcmp(verb, "add") == 0) {
+		/* The account is new: what can be missing is its domain. */
+		ret = store_user_add(s, address, hash);
+		if (ret == STORE_ERR_NOTFOUND)
+			ret = report(s, ret, "domain", strchr(address, '@') + 1);
+		else
+			ret = report(s, ret, "account", address);
+	}
 	else
 		ret = report(s, store_user_set_password(s, address, hash), "account", address);
 	free(hash);
@@ -162,6 +174,16 @@ static bool valid_address(const char *a)
 
 	return at != NULL && at != a && at[1] != '\0' && strchr(at + 1, '@') == NULL &&
 	       strlen(a) <= STORE_ADDRESS_MAX && strpbrk(a, " \t\r\n\"\\") == NULL;
+}
+
+/* add|passwd ADDRESS [--password-stdin] or del ADDRESS ("list" is handled apart). */
+static bool user_args_valid(int argc, char **argv, bool from_stdin)
+{
+	if (argc < 1)
+		return false;
+	if (strcmp(argv[0], "add") == 0 || strcmp(argv[0], "passwd") == 0)
+		return argc == 2 || (argc == 3 && from_stdin);
+	return strcmp(argv[0], "del") == 0 && argc == 2;
 }
 
 int cli_user(struct config *cfg, int argc, char **argv)
@@ -181,7 +203,7 @@ int cli_user(struct config *cfg, int argc, char **argv)
 		store_close(&s);
 		return ret;
 	}
-	if (argc < 2 || argc > 3 || (argc == 3 && !from_stdin)) {
+	if (!user_args_valid(argc, argv, from_stdin)) {
 		fprintf(stderr, "usage: tresor user add|passwd ADDRESS [--password-stdin] | "
 				"tresor user del ADDRESS | tresor user list\n");
 		return 2;
@@ -195,11 +217,8 @@ int cli_user(struct config *cfg, int argc, char **argv)
 		return 1;
 	if (strcmp(argv[0], "add") == 0 || strcmp(argv[0], "passwd") == 0) {
 		ret = user_set(s, argv[0], argv[1], from_stdin);
-	} else if (strcmp(argv[0], "del") == 0 && argc == 2) {
-		ret = report(s, store_user_del(s, argv[1]), "account", argv[1]);
 	} else {
-		fprintf(stderr, "tresor: unknown user command '%s'\n", argv[0]);
-		ret = 2;
+		ret = report(s, store_user_del(s, argv[1]), "account", argv[1]);
 	}
 	store_close(&s);
 	return ret;

@@ -11,8 +11,8 @@
 
 /* No 0/O/o, 1/l/I: read aloud or copied by hand without doubt. */
 static const char password_alphabet[] = "abcdefghijkmnpqrstuvwxyz"
-					"ABCDEFGHJKLMNPQRSTUVWXYZ"
-					"23456789";
+                                        "ABCDEFGHJKLMNPQRSTUVWXYZ"
+                                        "23456789";
 
 int password_init(void)
 {
@@ -36,7 +36,7 @@ char *password_hash(const char *password)
 	password_init_or_panic();
 	/* The only failure left for valid parameters is failing to allocate memory. */
 	if (crypto_pwhash_str_alg(phc, password, len, PASSWORD_OPSLIMIT, PASSWORD_MEMLIMIT,
-				  crypto_pwhash_ALG_ARGON2ID13) != 0)
+	                          crypto_pwhash_ALG_ARGON2ID13) != 0)
 		PANIC("out of memory hashing a password (%zu bytes)", (size_t)PASSWORD_MEMLIMIT);
 	return xstrdup(phc);
 }
@@ -57,8 +57,8 @@ bool password_needs_rehash(const char *phc)
 	if (strnlen(phc, PASSWORD_PHC_MAX) >= PASSWORD_PHC_MAX)
 		return true;
 	/* Returns 1 for other parameters, -1 for another algorithm or garbage. */
-	return crypto_pwhash_argon2id_str_needs_rehash(phc, PASSWORD_OPSLIMIT,
-						       PASSWORD_MEMLIMIT) != 0;
+	return crypto_pwhash_argon2id_str_needs_rehash(phc, PASSWORD_OPSLIMIT, PASSWORD_MEMLIMIT) !=
+	       0;
 }
 
 char *password_generate(void)

@@ -117,7 +117,7 @@ static int parse_ranges(const char *p, const char *end, struct imap_seq_range *r
 }
 
 static int seqset_parse(const char *str, size_t len, struct imap_arena *arena,
-			struct imap_seqset *set_r, const char **error_r)
+                        struct imap_seqset *set_r, const char **error_r)
 {
 	size_t n, n_star, concrete;
 
@@ -143,14 +143,14 @@ static int seqset_parse(const char *str, size_t len, struct imap_arena *arena,
 		return -1;
 	concrete = ranges_normalize(set_r->ranges, n - n_star);
 	memmove(set_r->ranges + concrete, set_r->ranges + (n - n_star),
-		n_star * sizeof(*set_r->ranges));
+	        n_star * sizeof(*set_r->ranges));
 	set_r->count = concrete + n_star;
 	set_r->n_star = n_star;
 	return 0;
 }
 
 int imap_seqset_parse(const char *str, size_t len, struct imap_arena *arena,
-		      struct imap_seqset *set_r, const char **error_r)
+                      struct imap_seqset *set_r, const char **error_r)
 {
 	const char *error = NULL;
 

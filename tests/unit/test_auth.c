@@ -278,8 +278,8 @@ static void test_cache_verify_and_speed(void **state)
 	for (int i = 0; i < N; i++)
 		assert_true(auth_verify(c, "a@example.org", pw, test_phc));
 	fast = (test_seconds() - t0) / N;
-	printf("# password_verify %.1f ms, cached check %.2f us (x%.0f)\n", slow * 1e3,
-	       fast * 1e6, slow / fast);
+	printf("# password_verify %.1f ms, cached check %.2f us (x%.0f)\n", slow * 1e3, fast * 1e6,
+	       slow / fast);
 	assert_true(slow >= 100 * fast);
 
 	/* The cache never turns a wrong password into a right one. */
@@ -355,7 +355,7 @@ static void test_sasl_plain_initial(void **state)
 
 	/* "\0alice@example.org\0s3cret" as a client sends it. */
 	assert_int_equal(sasl_step(s, "AGFsaWNlQGV4YW1wbGUub3JnAHMzY3JldA==", 36, &challenge),
-			 SASL_DONE);
+	                 SASL_DONE);
 	assert_null(challenge);
 	assert_string_equal(sasl_username(s), "alice@example.org");
 	assert_string_equal(sasl_password(s), "s3cret");
@@ -483,16 +483,16 @@ static void test_sasl_plain_fails_raw(const void *data, size_t len)
 
 static void test_sasl_malformed_base64(void **state)
 {
-	test_sasl_plain_fails_line("AGFsaWNlAHB3!");      /* bad character */
-	test_sasl_plain_fails_line("AGFsaWNlAHB");        /* missing padding */
-	test_sasl_plain_fails_line("AGFsaWNl AHB3");      /* white space */
-	test_sasl_plain_fails_line("AGFsaWNlAHB3\r\n");   /* CRLF left in */
-	test_sasl_plain_fails_line("AGFsaWNlAHB3====");   /* excess padding */
-	test_sasl_plain_fails_line("AGFsaWNlAHB3AA=A");   /* padding inside */
-	test_sasl_plain_fails_line("AGFsaWNlAHB3AB==");   /* non-canonical trailing bits */
-	test_sasl_plain_fails_line("AGFsaWNlAHB3-_==");   /* URL-safe alphabet */
-	test_sasl_plain_fails_line("");                   /* empty initial must be "=" */
-	test_sasl_plain_fails_line("=");                  /* empty PLAIN message */
+	test_sasl_plain_fails_line("AGFsaWNlAHB3!");    /* bad character */
+	test_sasl_plain_fails_line("AGFsaWNlAHB");      /* missing padding */
+	test_sasl_plain_fails_line("AGFsaWNl AHB3");    /* white space */
+	test_sasl_plain_fails_line("AGFsaWNlAHB3\r\n"); /* CRLF left in */
+	test_sasl_plain_fails_line("AGFsaWNlAHB3===="); /* excess padding */
+	test_sasl_plain_fails_line("AGFsaWNlAHB3AA=A"); /* padding inside */
+	test_sasl_plain_fails_line("AGFsaWNlAHB3AB=="); /* non-canonical trailing bits */
+	test_sasl_plain_fails_line("AGFsaWNlAHB3-_=="); /* URL-safe alphabet */
+	test_sasl_plain_fails_line("");                 /* empty initial must be "=" */
+	test_sasl_plain_fails_line("=");                /* empty PLAIN message */
 	test_sasl_plain_fails_line("==");
 	test_sasl_plain_fails_line("*");
 
@@ -514,23 +514,23 @@ static void test_sasl_malformed_plain(void **state)
 	s = sasl_new("PLAIN");
 	assert_int_equal(test_step_line(s, "AGFsaWNlAHB3", NULL), SASL_DONE);
 	sasl_free(&s);
-	TEST_PLAIN_FAILS("alicepw");               /* no NUL */
-	TEST_PLAIN_FAILS("alice\0pw");             /* one NUL */
-	TEST_PLAIN_FAILS("\0alice\0p\0w");        /* NUL in password */
-	TEST_PLAIN_FAILS("\0\0pw");                /* empty authcid */
-	TEST_PLAIN_FAILS("\0alice\0");             /* empty password */
+	TEST_PLAIN_FAILS("alicepw");       /* no NUL */
+	TEST_PLAIN_FAILS("alice\0pw");     /* one NUL */
+	TEST_PLAIN_FAILS("\0alice\0p\0w"); /* NUL in password */
+	TEST_PLAIN_FAILS("\0\0pw");        /* empty authcid */
+	TEST_PLAIN_FAILS("\0alice\0");     /* empty password */
 	TEST_PLAIN_FAILS("\0\0");
-	TEST_PLAIN_FAILS("\0al\nice\0pw");        /* control in user name */
-	TEST_PLAIN_FAILS("\0al\x7fice\0pw");      /* DEL */
-	TEST_PLAIN_FAILS("\0al\xc2\x85ice\0pw");  /* C1 control (NEL) */
-	TEST_PLAIN_FAILS("\0al\xffice\0pw");      /* not UTF-8 */
-	TEST_PLAIN_FAILS("\0al\xc0\xafice\0pw");  /* overlong '/' */
-	TEST_PLAIN_FAILS("\0al\xe0\x80\xafice\0pw"); /* overlong '/', 3 bytes */
+	TEST_PLAIN_FAILS("\0al\nice\0pw");             /* control in user name */
+	TEST_PLAIN_FAILS("\0al\x7fice\0pw");           /* DEL */
+	TEST_PLAIN_FAILS("\0al\xc2\x85ice\0pw");       /* C1 control (NEL) */
+	TEST_PLAIN_FAILS("\0al\xffice\0pw");           /* not UTF-8 */
+	TEST_PLAIN_FAILS("\0al\xc0\xafice\0pw");       /* overlong '/' */
+	TEST_PLAIN_FAILS("\0al\xe0\x80\xafice\0pw");   /* overlong '/', 3 bytes */
 	TEST_PLAIN_FAILS("\0al\xf0\x80\x80\xafi\0pw"); /* overlong '/', 4 bytes */
-	TEST_PLAIN_FAILS("\0al\xe0\x9f\xbfi\0pw"); /* overlong U+07FF */
-	TEST_PLAIN_FAILS("\0al\xed\xa0\x80\0pw"); /* surrogate */
-	TEST_PLAIN_FAILS("\0al\xf4\x90\x80\x80\0pw"); /* past U+10FFFF */
-	TEST_PLAIN_FAILS("\0al\xc3\0pw");          /* truncated sequence */
+	TEST_PLAIN_FAILS("\0al\xe0\x9f\xbfi\0pw");     /* overlong U+07FF */
+	TEST_PLAIN_FAILS("\0al\xed\xa0\x80\0pw");      /* surrogate */
+	TEST_PLAIN_FAILS("\0al\xf4\x90\x80\x80\0pw");  /* past U+10FFFF */
+	TEST_PLAIN_FAILS("\0al\xc3\0pw");              /* truncated sequence */
 
 	/* Valid UTF-8 user names pass. */
 	s = sasl_new("PLAIN");
@@ -732,7 +732,7 @@ static void test_throttle_bound(void **state)
 		throttle_fail(t, ip, i);
 	}
 	assert_int_equal(throttle_count(t), THROTTLE_MAX_IPS);
-	assert_int_equal(throttle_delay_ms(t, "10.0.0.0", 0), 0);      /* evicted */
+	assert_int_equal(throttle_delay_ms(t, "10.0.0.0", 0), 0);     /* evicted */
 	assert_int_equal(throttle_delay_ms(t, "10.1.3.231", 0), 100); /* i = 66535 */
 	/* Over-long strings are cut to THROTTLE_IP_MAX bytes. */
 	memset(ip, 'f', sizeof(ip) - 1);
@@ -748,26 +748,26 @@ static void test_throttle_bound(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_password_hash_verify),
-		cmocka_unit_test(test_password_malformed),
-		cmocka_unit_test(test_password_generate),
-		cmocka_unit_test(test_cache_hit_and_misses),
-		cmocka_unit_test(test_cache_bound),
-		cmocka_unit_test(test_cache_disabled_and_long),
-		cmocka_unit_test(test_cache_verify_and_speed),
-		cmocka_unit_test(test_cache_threads),
-		cmocka_unit_test(test_sasl_mechs),
-		cmocka_unit_test(test_sasl_plain_initial),
-		cmocka_unit_test(test_sasl_plain_no_initial),
-		cmocka_unit_test(test_sasl_plain_authzid),
-		cmocka_unit_test(test_sasl_login),
-		cmocka_unit_test(test_sasl_malformed_base64),
-		cmocka_unit_test(test_sasl_malformed_plain),
-		cmocka_unit_test(test_sasl_limits),
-		cmocka_unit_test(test_sasl_malformed_login),
-		cmocka_unit_test(test_throttle_growth_cap_reset),
-		cmocka_unit_test(test_throttle_decay),
-		cmocka_unit_test(test_throttle_bound),
+	        cmocka_unit_test(test_password_hash_verify),
+	        cmocka_unit_test(test_password_malformed),
+	        cmocka_unit_test(test_password_generate),
+	        cmocka_unit_test(test_cache_hit_and_misses),
+	        cmocka_unit_test(test_cache_bound),
+	        cmocka_unit_test(test_cache_disabled_and_long),
+	        cmocka_unit_test(test_cache_verify_and_speed),
+	        cmocka_unit_test(test_cache_threads),
+	        cmocka_unit_test(test_sasl_mechs),
+	        cmocka_unit_test(test_sasl_plain_initial),
+	        cmocka_unit_test(test_sasl_plain_no_initial),
+	        cmocka_unit_test(test_sasl_plain_authzid),
+	        cmocka_unit_test(test_sasl_login),
+	        cmocka_unit_test(test_sasl_malformed_base64),
+	        cmocka_unit_test(test_sasl_malformed_plain),
+	        cmocka_unit_test(test_sasl_limits),
+	        cmocka_unit_test(test_sasl_malformed_login),
+	        cmocka_unit_test(test_throttle_growth_cap_reset),
+	        cmocka_unit_test(test_throttle_decay),
+	        cmocka_unit_test(test_throttle_bound),
 	};
 
 	return cmocka_run_group_tests(tests, test_setup, test_teardown);
