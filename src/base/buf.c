@@ -113,6 +113,8 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 void buf_consume(struct buf *b, size_t n)
 {
 	ASSERT(n <= b->len);
+	if (n == 0) /* also keeps memmove from seeing the NULL data of an unused buffer */
+		return;
 	memmove(b->data, b->data + n, b->len - n);
 	b->len -= n;
 	if (b->data != NULL)

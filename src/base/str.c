@@ -108,7 +108,7 @@ bool str_to_u64(const char *s, size_t len, uint64_t max, uint64_t *value_r)
 		if (s[i] < '0' || s[i] > '9')
 			return false;
 		d = (unsigned)(s[i] - '0');
-		if (v > max / 10 || v * 10 > max - d)
+		if (d > max || v > max / 10 || v * 10 > max - d)
 			return false;
 		v = v * 10 + d;
 	}

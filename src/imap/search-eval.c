@@ -151,7 +151,10 @@ static bool saved_contains(const struct imap_search_eval *ev, uint32_t uid)
 	return false;
 }
 
-/* Whether the space-separated list has the keyword (case-insensitive, as flags are). */
+/*
+ * Whether the space-separated list has the keyword (case-insensitive, as flags
+ * are). The parser takes keywords as atoms only, so they hold no NUL.
+ */
 static bool keyword_in(const char *list, const struct imap_search_str *kw)
 {
 	const char *p = list, *end;
@@ -162,8 +165,7 @@ static bool keyword_in(const char *list, const struct imap_search_str *kw)
 		while (*p == ' ')
 			p++;
 		end = strchrnul(p, ' ');
-		if ((size_t)(end - p) == kw->len && strncasecmp(p, kw->data, kw->len) == 0 &&
-		    memchr(kw->data, '\0', kw->len) == NULL)
+		if ((size_t)(end - p) == kw->len && strncasecmp(p, kw->data, kw->len) == 0)
 			return true;
 		p = end;
 	}

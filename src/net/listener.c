@@ -39,8 +39,10 @@ static int open_one(struct event_base *base, const char *addr, struct listener_c
 		return -1;
 	}
 	memset(&ss, 0, sizeof(ss));
+	/* libevent rejects an explicit port 0, so 0 here means "no port given" ("[::1]");
+	 * sin_port and sin6_port have the same offset. */
 	if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &len) < 0 ||
-	    strchr(addr, ':') == NULL) {
+	    ((struct sockaddr_in *)&ss)->sin_port == 0) {
 		*error_r = xasprintf("bad listen address '%s' (expected host:port)", addr);
 		return -1;
 	}

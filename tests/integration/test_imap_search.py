@@ -693,3 +693,64 @@ def test_pathological_pattern_is_fast(inbox):
     pattern = "a" * 5000 + "b"
     assert search(inbox, 'TEXT "%s"' % pattern) == []
     assert search(inbox, 'HEADER Subject "%s"' % pattern) == []
+
+
+# --- RFC 2180 / RFC 9051 7.5.1: a message expunged by another session ---
+
+
+def test_search_during_foreign_expunge(srv):
+    name = unique("exp")
+    a = RawImap(srv).login()
+    a.ok("CREATE %s" % name)
+    m = login(srv)
+    for i in range(3):
+        append(m, name, crlf("Subject: exp %d\n\nshared word\n" % (i + 1)))
+    m.logout()
+    a.ok("SELECT %s" % name)
+    b = RawImap(srv).login()
+    b.ok("SELECT %s" % name)
+    b.ok(r"STORE 2 +FLAGS.SILENT (\Deleted)")
+    b.ok("EXPUNGE")
+    # SEARCH must not send EXPUNGE: sequence numbers stay as the client knows them.
+    untagged = a.ok("SEARCH ALL")
+    assert not [u for u in untagged if u.endswith("EXPUNGE")], untagged
+    assert nums(untagged) == [1, 2, 3]
+    # The expunged message's data is gone: keys that need it do not match it.
+    untagged = a.ok("SEARCH BODY shared")
+    assert not [u for u in untagged if u.endswith("EXPUNGE")], untagged
+    assert nums(untagged) == [1, 3]
+    assert search(a, "SUBJECT exp") == [1, 3]
+    # UID SEARCH may be followed by the EXPUNGE.
+    untagged = a.ok("UID SEARCH SUBJECT exp")
+    assert nums(untagged) == [1, 3]
+    assert "* 2 EXPUNGE" in untagged
+    assert search(a, "ALL") == [1, 2]
+    a.close()
+    b.close()
+
+
+def test_many_messages(srv):
+    """ESEARCH ALL compacts long results; UIDs and sequence numbers part after an expunge."""
+    name = unique("many")
+    c = RawImap(srv).login()
+    c.ok("CREATE %s" % name)
+    m = login(srv)
+    for i in range(1, 121):
+        append(m, name, crlf("Subject: item %d\n\nnumber %s here\n" % (i, "x" * i)),
+               r"(\Flagged)" if i % 10 == 0 else None)
+    m.logout()
+    c.ok("SELECT %s" % name)
+    assert esearch(c, "RETURN (ALL) OR 1:10 100:*") == "ALL 1:10,100:120"
+    assert esearch(c, "RETURN (ALL COUNT) FLAGGED") == (
+        "COUNT 12 ALL " + ",".join(str(i) for i in range(10, 121, 10))
+    )
+    assert esearch(c, "RETURN (COUNT) BODY number") == "COUNT 120"
+    assert esearch(c, 'RETURN (MIN MAX) SUBJECT "item 11"') == "MIN 11 MAX 119"
+    c.ok("STORE 1:5 +FLAGS.SILENT (\\Deleted)")
+    c.ok("EXPUNGE")
+    assert esearch(c, "RETURN (ALL) FLAGGED", uid=True) == (
+        "UID ALL " + ",".join(str(i) for i in range(10, 121, 10))
+    )
+    assert esearch(c, "RETURN (MIN MAX COUNT) FLAGGED") == "MIN 5 MAX 115 COUNT 12"
+    assert search(c, "UID 1:6") == [1]
+    c.close()
