@@ -52,8 +52,10 @@ bool imap_datetime_parse(const char *s, size_t len, time_t *t_r, int *tz_minutes
 	tm.tm_mday = day;
 	tm.tm_hour = hh;
 	tm.tm_min = mm;
-	tm.tm_sec = ss;
-	t = timegm(&tm);
+	/* Seconds are added after timegm() so that only an impossible day changes tm_mday. */
+	t = timegm(&tm) + ss;
+	if (tm.tm_mday != day) /* 30-Feb would otherwise become 1-Mar */
+		return false;
 	*tz_minutes_r = (s[21] == '-' ? -1 : 1) * (tzh * 60 + tzm);
 	*t_r = t - (time_t)*tz_minutes_r * 60;
 	return true;

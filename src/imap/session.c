@@ -690,7 +690,8 @@ void imap_server_shutdown(struct imap_server *server)
 	server->shutting_down = true;
 	for (s = server->sessions; s != NULL; s = next) {
 		next = s->next;
-		if (s->busy) {
+		/* A command on a worker frees its session when it returns. */
+		if (s->busy && !(s->delay_ev != NULL && evtimer_pending(s->delay_ev, NULL))) {
 			s->closing = true;
 			continue;
 		}

@@ -5,7 +5,11 @@ RFC 9051 6.1-6.3, RFC 4959 (SASL-IR), RFC 5161 (ENABLE), RFC 2971 (ID)."""
 import base64
 import time
 
-from conftest import ALICE, BOB, RawImap, imap_plain, unique
+import pytest
+
+from conftest import ALICE, BOB, RawImap, imap_plain, new_server
+
+CACHE_USER = ("cache@example.test", "cache-test-password")
 
 CAPS_COMMON = (
     "SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT CHILDREN SPECIAL-USE "
@@ -14,6 +18,14 @@ CAPS_COMMON = (
 )
 CAPS_BEFORE = "IMAP4rev1 IMAP4rev2 STARTTLS AUTH=PLAIN AUTH=LOGIN " + CAPS_COMMON
 CAPS_AFTER = "IMAP4rev1 IMAP4rev2 " + CAPS_COMMON
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    # CACHE_USER logs in for the first time in the cache test only.
+    srv = new_server(tmp_path_factory.mktemp("session"), users=(ALICE, BOB, CACHE_USER))
+    yield srv
+    srv.stop_or_fail()
 
 
 def b64(data):
@@ -233,8 +245,7 @@ def test_commands_in_the_wrong_state(server):
 
 
 def test_repeated_login_uses_the_verification_cache(server):
-    user = (unique("cache") + "@example.test", "cache-test-password")
-    server.add_user(*user)
+    user = CACHE_USER
 
     def timed_login():
         with RawImap(server) as c:

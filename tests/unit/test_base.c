@@ -524,36 +524,36 @@ static void test_config_defaults(void **state)
 }
 
 static const char tb_full_conf[] = "# Tresor test configuration\n"
-				   "; another comment style\n"
-				   "\n"
-				   "[server]\n"
-				   "hostname = mx.example.org\n"
-				   "  data_dir=/srv/tresor  \n"
-				   "user = mail\n"
-				   "log_level = debug\n"
-				   "workers = 64\n"
-				   "\t# indented comment\n"
-				   "[tls]\n"
-				   "cert = /etc/tresor/cert.pem\n"
-				   "key = /etc/tresor/key.pem\n"
-				   "[ imap ]\n"
-				   "listen = 0.0.0.0:143, [::]:143\n"
-				   "listen_tls =\n"
-				   "idle_timeout = 60\n"
-				   "append_limit = 1073741824\n"
-				   "max_connections = 1\n"
-				   "literal_plus = 0\n"
-				   "[pop3]\n"
-				   "listen = 0.0.0.0:110\r\n"
-				   "listen_tls = 0.0.0.0:995\n"
-				   "[smtp]\n"
-				   "listen_mx = 0.0.0.0:25\n"
-				   "listen_submission = 0.0.0.0:587\n"
-				   "listen_submissions = 0.0.0.0:465\n"
-				   "[auth]\n"
-				   "cache_ttl = 0\n"
-				   "cache_size = 10000000\n"
-				   "failure_delay_ms = 10000"; /* no final newline */
+                                   "; another comment style\n"
+                                   "\n"
+                                   "[server]\n"
+                                   "hostname = mx.example.org\n"
+                                   "  data_dir=/srv/tresor  \n"
+                                   "user = mail\n"
+                                   "log_level = debug\n"
+                                   "workers = 64\n"
+                                   "\t# indented comment\n"
+                                   "[tls]\n"
+                                   "cert = /etc/tresor/cert.pem\n"
+                                   "key = /etc/tresor/key.pem\n"
+                                   "[ imap ]\n"
+                                   "listen = 0.0.0.0:143, [::]:143\n"
+                                   "listen_tls =\n"
+                                   "idle_timeout = 60\n"
+                                   "append_limit = 1073741824\n"
+                                   "max_connections = 1\n"
+                                   "literal_plus = 0\n"
+                                   "[pop3]\n"
+                                   "listen = 0.0.0.0:110\r\n"
+                                   "listen_tls = 0.0.0.0:995\n"
+                                   "[smtp]\n"
+                                   "listen_mx = 0.0.0.0:25\n"
+                                   "listen_submission = 0.0.0.0:587\n"
+                                   "listen_submissions = 0.0.0.0:465\n"
+                                   "[auth]\n"
+                                   "cache_ttl = 0\n"
+                                   "cache_size = 10000000\n"
+                                   "failure_delay_ms = 10000"; /* no final newline */
 
 static void test_config_read_every_section(void **state)
 {
@@ -638,7 +638,7 @@ static void test_config_errors(void **state)
 
 	tb_config_error(dir, "# c\n\n[nope]\n", "3: unknown section [nope]");
 	tb_config_error(dir, "[server]\nhostname = a\nbogus = 1\n",
-			"3: unknown key bogus in [server]");
+	                "3: unknown key bogus in [server]");
 	tb_config_error(dir, "[imap]\nworkers = 4\n", "2: unknown key workers in [imap]");
 	tb_config_error(dir, "hostname = x\n", "1: unknown key hostname in []");
 	tb_config_error(dir, "[server]\njust text\n", "2: expected key = value");
@@ -646,23 +646,23 @@ static void test_config_errors(void **state)
 	tb_config_error(dir, "[server] x\n", "1: malformed section header");
 	tb_config_error(dir, "[Server]\n", "1: unknown section [Server]");
 	tb_config_error(dir, "[server]\nworkers = 0\n",
-			"2: [server] workers must be a number from 1 to 64");
+	                "2: [server] workers must be a number from 1 to 64");
 	tb_config_error(dir, "[server]\nworkers = 65\n",
-			"2: [server] workers must be a number from 1 to 64");
+	                "2: [server] workers must be a number from 1 to 64");
 	tb_config_error(dir, "[server]\nworkers = -1\n",
-			"2: [server] workers must be a number from 1 to 64");
+	                "2: [server] workers must be a number from 1 to 64");
 	tb_config_error(dir, "[server]\nworkers = four\n",
-			"2: [server] workers must be a number from 1 to 64");
+	                "2: [server] workers must be a number from 1 to 64");
 	tb_config_error(dir, "[server]\nworkers =\n",
-			"2: [server] workers must be a number from 1 to 64");
+	                "2: [server] workers must be a number from 1 to 64");
 	tb_config_error(dir, "[server]\nworkers = 99999999999999999999999\n",
-			"2: [server] workers must be a number from 1 to 64");
+	                "2: [server] workers must be a number from 1 to 64");
 	tb_config_error(dir, "[imap]\nidle_timeout = 59\n",
-			"2: [imap] idle_timeout must be a number from 60 to 86400");
+	                "2: [imap] idle_timeout must be a number from 60 to 86400");
 	tb_config_error(dir, "[imap]\nappend_limit = 1073741825\n",
-			"2: [imap] append_limit must be a number from 1024 to 1073741824");
+	                "2: [imap] append_limit must be a number from 1024 to 1073741824");
 	tb_config_error(dir, "[auth]\nfailure_delay_ms = 10001\n",
-			"2: [auth] failure_delay_ms must be a number from 0 to 10000");
+	                "2: [auth] failure_delay_ms must be a number from 0 to 10000");
 	rmdir(dir);
 	free(dir);
 }
@@ -843,10 +843,10 @@ static void tb_check_line(const char *line, size_t len, const char *level, const
 	time_t ts;
 
 	assert_int_equal(regcomp(&re,
-				 "^ts=([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})"
-				 "\\.[0-9]{3}Z level=",
-				 REG_EXTENDED),
-			 0);
+	                         "^ts=([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})"
+	                         "\\.[0-9]{3}Z level=",
+	                         REG_EXTENDED),
+	                 0);
 	assert_int_equal(regexec(&re, copy, 2, m, 0), 0);
 	regfree(&re);
 	memset(&tm, 0, sizeof(tm));
@@ -863,11 +863,11 @@ static void test_log_lines(void **state)
 {
 	char *out = tb_capture_stderr(tb_log_some), *p = out, *nl;
 	const char *want[][2] = {
-		{ "debug", "imap session=7f3a cmd=FETCH" },
-		{ "info", "plain info" },
-		{ "warn", "n=42" },
-		{ "error", "store error=disk" },
-		{ "warn", "shown warn" },
+	        {"debug", "imap session=7f3a cmd=FETCH"},
+	        {"info", "plain info"},
+	        {"warn", "n=42"},
+	        {"error", "store error=disk"},
+	        {"warn", "shown warn"},
 	};
 	size_t i;
 
@@ -909,30 +909,30 @@ static void test_log_long_line_cut(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_buf_init_defaults),
-		cmocka_unit_test(test_buf_append_nul_terminated),
-		cmocka_unit_test(test_buf_grows),
-		cmocka_unit_test(test_buf_printf),
-		cmocka_unit_test(test_buf_room_and_exact_max),
-		cmocka_unit_test(test_buf_consume),
-		cmocka_unit_test(test_buf_steal),
-		cmocka_unit_test(test_buf_reset_and_wipe),
-		cmocka_unit_test(test_buf_new_free),
-		cmocka_unit_test(test_buf_fatal),
-		cmocka_unit_test(test_str_compare_ci),
-		cmocka_unit_test(test_str_find_ci),
-		cmocka_unit_test(test_str_trim_lower),
-		cmocka_unit_test(test_str_split_list),
-		cmocka_unit_test(test_str_to_u64),
-		cmocka_unit_test(test_config_defaults),
-		cmocka_unit_test(test_config_read_every_section),
-		cmocka_unit_test(test_config_errors),
-		cmocka_unit_test(test_config_long_lines),
-		cmocka_unit_test(test_config_missing_file),
-		cmocka_unit_test(test_config_load_cwd),
-		cmocka_unit_test(test_log_safe),
-		cmocka_unit_test(test_log_lines),
-		cmocka_unit_test(test_log_long_line_cut),
+	        cmocka_unit_test(test_buf_init_defaults),
+	        cmocka_unit_test(test_buf_append_nul_terminated),
+	        cmocka_unit_test(test_buf_grows),
+	        cmocka_unit_test(test_buf_printf),
+	        cmocka_unit_test(test_buf_room_and_exact_max),
+	        cmocka_unit_test(test_buf_consume),
+	        cmocka_unit_test(test_buf_steal),
+	        cmocka_unit_test(test_buf_reset_and_wipe),
+	        cmocka_unit_test(test_buf_new_free),
+	        cmocka_unit_test(test_buf_fatal),
+	        cmocka_unit_test(test_str_compare_ci),
+	        cmocka_unit_test(test_str_find_ci),
+	        cmocka_unit_test(test_str_trim_lower),
+	        cmocka_unit_test(test_str_split_list),
+	        cmocka_unit_test(test_str_to_u64),
+	        cmocka_unit_test(test_config_defaults),
+	        cmocka_unit_test(test_config_read_every_section),
+	        cmocka_unit_test(test_config_errors),
+	        cmocka_unit_test(test_config_long_lines),
+	        cmocka_unit_test(test_config_missing_file),
+	        cmocka_unit_test(test_config_load_cwd),
+	        cmocka_unit_test(test_log_safe),
+	        cmocka_unit_test(test_log_lines),
+	        cmocka_unit_test(test_log_long_line_cut),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -249,7 +249,7 @@ static void test_simple_message(void **state)
 	assert_int_equal(section_of(m, "HEADER", NULL, 0, &s), 0);
 	assert_int_equal(strlen(s), strlen(msg_simple) - 68);
 	assert_memory_equal(s, msg_simple, strlen(s));
-	assert_string_equal(s + strlen(s) - 4, "II\r\n\r\n" + 2);
+	assert_string_equal(s + strlen(s) - 4, "\r\n\r\n");
 	free(s);
 	/* the MIME header of part 1 of a non-multipart message is the message header */
 	assert_int_equal(section_of(m, "1.MIME", NULL, 0, &s), 0);
@@ -337,7 +337,7 @@ static void test_nested_multipart(void **state)
 	              "Content-Type: multipart/alternative; boundary=inner\r\n\r\n");
 	assert_int_equal(section_of(m, "TEXT", NULL, 0, &s), 0);
 	assert_true(strncmp(s, "This is a preamble.\r\n--outer\r\n", 30) == 0);
-	assert_string_equal(s + strlen(s) - 11, "\r\nEpilogue.\r\n" + 2);
+	assert_string_equal(s + strlen(s) - 11, "Epilogue.\r\n");
 	free(s);
 	assert_no_section(m, "4");
 	assert_no_section(m, "1.1");
@@ -382,7 +382,7 @@ static void test_message_rfc822(void **state)
 	assert_section(m, "2.2", "PDF");
 	assert_int_equal(section_of(m, "2.HEADER", NULL, 0, &s), 0);
 	assert_true(strncmp(s, "From: Inner <inner@example.net>\r\n", 33) == 0);
-	assert_string_equal(s + strlen(s) - 4, "b2\r\n\r\n" + 2);
+	assert_string_equal(s + strlen(s) - 4, "\r\n\r\n");
 	assert_int_equal(strlen(s), 185);
 	free(s);
 	assert_int_equal(section_of(m, "2.TEXT", NULL, 0, &s), 0);
