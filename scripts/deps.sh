@@ -8,7 +8,7 @@ PACKAGES="
 build-essential pkg-config clang libclang-rt-14-dev
 libevent-dev libssl-dev libsqlite3-dev libsodium-dev
 libcmocka-dev
-python3 python3-pytest
+python3 python3-pytest libpython3.11-testsuite
 curl isync openssl ca-certificates
 "
 

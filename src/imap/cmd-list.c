@@ -187,6 +187,46 @@ static void list_all(struct imap_session *s, const struct list_req *r)
 	}
 }
 
+static bool in_names(char **names, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(names[i], name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * RFC 3501 6.3.9: if "foo/bar" is subscribed but "foo" is not, an LSUB
+ * pattern that reaches "foo" but not "foo/bar" (like "%") returns "foo" with
+ * \Noselect, once.
+ */
+static void lsub_parents(struct imap_session *s, const struct list_req *r)
+{
+	char **shown = NULL, *name, *p;
+	size_t n_shown = 0, i;
+
+	for (i = 0; i < r->n_subs; i++) {
+		if (matches_any(r, r->subs[i]))
+			continue;
+		name = xstrdup(r->subs[i]);
+		for (p = strchr(name, STORE_SEP); p != NULL; p = strchr(p + 1, STORE_SEP)) {
+			*p = '\0';
+			if (matches_any(r, name) && !is_subscribed(r, name) &&
+			    !in_names(shown, n_shown, name)) {
+				write_entry(s, r, name, NULL, false);
+				shown = xreallocarray(shown, n_shown + 1, sizeof(*shown));
+				shown[n_shown++] = xstrdup(name);
+			}
+			*p = STORE_SEP;
+		}
+		free(name);
+	}
+	str_list_free(&shown, n_shown);
+}
+
 static void list_subscribed(struct imap_session *s, const struct list_req *r)
 {
 	size_t i;
@@ -195,6 +235,8 @@ static void list_subscribed(struct imap_session *s, const struct list_req *r)
 		if (matches_any(r, r->subs[i]))
 			write_entry(s, r, r->subs[i], find_box(r, r->subs[i]), false);
 	}
+	if (r->opts & LIST_LSUB)
+		lsub_parents(s, r);
 	if (!(r->opts & LIST_SEL_RECURSIVEMATCH))
 		return;
 	/* RFC 5258 3.5: parents that match only through a subscribed child. */

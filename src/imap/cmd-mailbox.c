@@ -84,8 +84,8 @@ static bool parse_use(struct imap_session *s, unsigned *bits_r)
 	return true;
 }
 
-/* RFC 3501 6.3.3: superior names are created too ("a/b/c" makes "a" and "a/b"). */
-static int create_with_parents(struct imap_session *s, char *name, unsigned use)
+/* Creates the superior names of name that are missing ("a/b/c": "a", "a/b"). */
+static int create_parents(struct imap_session *s, char *name)
 {
 	char *p = name;
 	int ret;
@@ -98,7 +98,15 @@ static int create_with_parents(struct imap_session *s, char *name, unsigned use)
 			return ret;
 		p++;
 	}
-	return store_mailbox_create(s->store, s->user_id, name, use);
+	return STORE_OK;
+}
+
+/* RFC 3501 6.3.3: superior names are created too ("a/b/c" makes "a" and "a/b"). */
+static int create_with_parents(struct imap_session *s, char *name, unsigned use)
+{
+	int ret = create_parents(s, name);
+
+	return ret < 0 ? ret : store_mailbox_create(s->store, s->user_id, name, use);
 }
 
 void imap_cmd_create(struct imap_session *s)
@@ -164,10 +172,16 @@ void imap_cmd_rename(struct imap_session *s)
 		return;
 	}
 	ret = store_mailbox_rename(s->store, s->user_id, from, to);
-	if (ret < 0)
+	if (ret < 0) {
 		imap_store_error(s, ret, NULL);
-	else
-		imap_tagged(s, "OK RENAME completed");
+		return;
+	}
+	/*
+	 * RFC 9051 6.3.6: superior names the new name needs are created too.
+	 * XXX in a second transaction, best effort: the rename itself is done.
+	 */
+	(void)create_parents(s, imap_arena_strndup(&s->arena, to, strlen(to)));
+	imap_tagged(s, "OK RENAME completed");
 }
 
 static void subscribe(struct imap_session *s, bool on)

@@ -121,6 +121,19 @@ static void write_modified(struct imap_session *s, const uint32_t *failed, size_
 	free(nums);
 }
 
+/* RFC 7162 3.1.3 / 3.2.4: with CONDSTORE even a silent STORE reports new MODSEQs. */
+static void write_silent_modseqs(struct imap_session *s, const struct store_change *ch, size_t n)
+{
+	size_t i, seq;
+
+	for (i = 0; i < n; i++) {
+		seq = imap_view_seq(s->view, ch[i].uid);
+		if (seq != 0)
+			imap_printf(s, "* %zu FETCH (UID %u MODSEQ (%llu))\r\n", seq, ch[i].uid,
+				    (unsigned long long)ch[i].modseq);
+	}
+}
+
 void imap_cmd_store(struct imap_session *s)
 {
 	struct store_req r;
@@ -150,6 +163,8 @@ void imap_cmd_store(struct imap_session *s)
 	apply_changes(s->view, changes, n_changes);
 	for (i = 0; i < n && !r.silent; i++)
 		imap_write_fetch_flags(s, seqs[i]);
+	if (r.silent && s->condstore)
+		write_silent_modseqs(s, changes, n_changes);
 	store_changes_array_free(&changes, n_changes);
 	if (n_failed > 0)
 		write_modified(s, failed, n_failed);

@@ -16,23 +16,6 @@
 
 #include <string.h>
 
-/* Binary search in a resolved set. */
-static bool ranges_contain(const struct imap_seqset *set, uint32_t n)
-{
-	size_t lo = 0, hi = set->count;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (set->ranges[mid].last < n)
-			lo = mid + 1;
-		else if (set->ranges[mid].first > n)
-			hi = mid;
-		else
-			return true;
-	}
-	return false;
-}
-
 static int from_saved(struct imap_session *s, uint32_t **seqs_r, size_t *n_r)
 {
 	const struct imap_view *v = s->view;
@@ -84,7 +67,7 @@ int imap_msgset(struct imap_session *s, const struct imap_arg *arg, uint32_t **s
 		return -1;
 	}
 	for (i = 0; i < v->count; i++) {
-		if (ranges_contain(&res, s->uid ? v->uids[i] : (uint32_t)(i + 1)))
+		if (imap_seqset_resolved_contains(&res, s->uid ? v->uids[i] : (uint32_t)(i + 1)))
 			seqs[n++] = (uint32_t)(i + 1);
 	}
 	*seqs_r = seqs;

@@ -119,22 +119,6 @@ static int64_t day_of(time_t t, int tz_minutes)
 	return x % 86400 < 0 ? q - 1 : q;
 }
 
-static bool ranges_contain(const struct imap_seqset *set, uint32_t n)
-{
-	size_t lo = 0, hi = set->count;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (set->ranges[mid].last < n)
-			lo = mid + 1;
-		else if (set->ranges[mid].first > n)
-			hi = mid;
-		else
-			return true;
-	}
-	return false;
-}
-
 static bool saved_contains(const struct imap_search_eval *ev, uint32_t uid)
 {
 	size_t lo = 0, hi = ev->n_saved;
@@ -556,10 +540,10 @@ static enum tri eval_view_key(struct imap_search_eval *ev, const struct enode *e
 	case IMAP_SKEY_SEQSET:
 		if (e->saved)
 			return tri_of(saved_contains(ev, m->uid));
-		return tri_of(m->idx < UINT32_MAX && ranges_contain(&e->set, (uint32_t)m->idx + 1));
+		return tri_of(m->idx < UINT32_MAX && imap_seqset_resolved_contains(&e->set, (uint32_t)m->idx + 1));
 	case IMAP_SKEY_UIDSET:
 		return tri_of(e->saved ? saved_contains(ev, m->uid)
-		                       : ranges_contain(&e->set, m->uid));
+		                       : imap_seqset_resolved_contains(&e->set, m->uid));
 	case IMAP_SKEY_FLAG:
 		if (e->recent)
 			return tri_of(m->uid >= v->recent_uid);

@@ -284,3 +284,19 @@ bool imap_seqset_write_ranges(struct buf *out, const struct imap_seqset *set)
 	}
 	return true;
 }
+
+bool imap_seqset_resolved_contains(const struct imap_seqset *set, uint32_t n)
+{
+	size_t lo = 0, hi = set->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (set->ranges[mid].last < n)
+			lo = mid + 1;
+		else if (set->ranges[mid].first > n)
+			hi = mid;
+		else
+			return true;
+	}
+	return false;
+}

@@ -69,6 +69,9 @@ int imap_seqset_resolve(const struct imap_seqset *set, uint32_t max, struct imap
 /* Whether n is in set, with '*' standing for max. A saved set contains nothing. */
 bool imap_seqset_contains(const struct imap_seqset *set, uint32_t n, uint32_t max);
 
+/* Whether n is in a resolved set: O(log ranges). */
+bool imap_seqset_resolved_contains(const struct imap_seqset *set, uint32_t n);
+
 /* Number of values in a resolved set. */
 uint64_t imap_seqset_count(const struct imap_seqset *set);
 

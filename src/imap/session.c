@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void session_read(struct imap_session *s);
 static void session_close(struct imap_session *s, const char *bye);
@@ -271,11 +272,28 @@ static void enter_starttls(struct imap_session *s)
 	conn_set_idle_timeout(s->conn, (unsigned)s->server->deps.config->imap_idle_timeout);
 }
 
+/* One debug line per command, with its duration (STYLE.md "Logs"). */
+static void log_command(struct imap_session *s)
+{
+	struct timespec now;
+	long ms;
+
+	if (s->cmd_start.tv_sec == 0 || s->def == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - s->cmd_start.tv_sec) * 1000 +
+	     (now.tv_nsec - s->cmd_start.tv_nsec) / 1000000;
+	log_debug("imap session=%s user=%s cmd=%s%s ms=%ld", s->conn->id, s->user ? s->user : "-",
+		  s->uid ? "UID-" : "", s->def->name, ms);
+	s->cmd_start.tv_sec = 0;
+}
+
 /* Runs on the loop once a command (or an IDLE push) has returned. */
 static void command_finished(struct imap_session *s)
 {
 	enum imap_after after = s->after;
 
+	log_command(s);
 	s->after = IMAP_AFTER_NOTHING;
 	imap_arena_clear(&s->arena);
 	buf_reset(&s->cmdbuf);
@@ -362,7 +380,6 @@ void imap_session_run(struct imap_session *s, const struct imap_cmd_def *def)
 static void dispatch(struct imap_session *s)
 {
 	const struct imap_cmd_def *def;
-	char safe[LOG_SAFE_SIZE];
 
 	def = imap_command_find(s->cmd.name, s->cmd.name_len);
 	if (def == NULL || (s->cmd.uid && !(def->flags & IMAP_CMD_UID))) {
@@ -378,8 +395,7 @@ static void dispatch(struct imap_session *s)
 	s->uid = s->cmd.uid;
 	s->args = s->cmd.args;
 	s->n_args = s->cmd.n_args;
-	log_debug("imap session=%s cmd=%s%s", s->conn->id, s->cmd.uid ? "UID-" : "",
-		  log_safe(safe, s->cmd.name, s->cmd.name_len));
+	clock_gettime(CLOCK_MONOTONIC, &s->cmd_start);
 	imap_session_run(s, def);
 }
 

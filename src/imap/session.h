@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct evbuffer;
 struct event;
@@ -106,6 +107,7 @@ struct imap_session {
 	struct event *delay_ev;
 	struct store *store;	  /* the worker's store, while running on a worker */
 	bool closing;		  /* the connection ended while a command ran */
+	struct timespec cmd_start; /* when the command was dispatched (for the log) */
 
 	/* Account. */
 	uint64_t user_id;

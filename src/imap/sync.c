@@ -28,7 +28,8 @@ void imap_write_fetch_flags(struct imap_session *s, size_t seq)
 	size_t i = seq - 1;
 
 	imap_printf(s, "* %zu FETCH (", seq);
-	if (s->uid || s->qresync)
+	/* RFC 7162 3.2.4: after a CONDSTORE enabling command, UID and MODSEQ always. */
+	if (s->uid || s->condstore)
 		imap_printf(s, "UID %u ", v->uids[i]);
 	imap_printf(s, "FLAGS ");
 	imap_buf_flags(s->out, v->flags[i], v->keywords[i], v->uids[i] >= v->recent_uid);

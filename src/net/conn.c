@@ -29,13 +29,38 @@ static void on_read(struct bufferevent *bev, void *arg)
 		c->on_read(c, c->ctx);
 }
 
-static void on_write(struct bufferevent *bev, void *arg)
+/* Bytes still queued: a TLS filter (after STARTTLS) passes its output on to the socket's. */
+static size_t pending_output(struct conn *c)
+{
+	struct bufferevent *under = bufferevent_get_underlying(c->bev);
+	size_t n = evbuffer_get_length(bufferevent_get_output(c->bev));
+
+	if (under != NULL)
+		n += evbuffer_get_length(bufferevent_get_output(under));
+	return n;
+}
+
+static void check_flushed(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
+	struct timeval tv = { 0, CONN_FLUSH_POLL_US };
 
-	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0 &&
-	    c->on_flushed != NULL)
+	if (!c->closing)
+		return;
+	if (pending_output(c) > 0) {
+		/* The socket's own buffer has no callback of ours: look again shortly. */
+		if (c->flush_ev == NULL)
+			c->flush_ev = evtimer_new(c->base, check_flushed, c);
+		evtimer_add(c->flush_ev, &tv);
+		return;
+	}
+	if (c->on_flushed != NULL)
 		c->on_flushed(c, c->ctx);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	check_flushed(-1, 0, arg);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -129,6 +154,8 @@ void conn_free(struct conn **_c)
 
 	if (c == NULL)
 		return;
+	if (c->flush_ev != NULL)
+		event_free(c->flush_ev);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	XFREE(*_c);
@@ -206,6 +233,5 @@ void conn_close_after_write(struct conn *c)
 	c->closing = true;
 	bufferevent_disable(c->bev, EV_READ);
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 && c->on_flushed != NULL)
-		c->on_flushed(c, c->ctx);
+	check_flushed(-1, 0, c);
 }

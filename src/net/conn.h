@@ -23,9 +23,12 @@
 #include <sys/socket.h>
 
 #define CONN_READ_HIGH_WATER (256 * 1024)
+/* How often a closing TLS-over-STARTTLS connection checks that its socket buffer drained. */
+#define CONN_FLUSH_POLL_US 5000
 
 struct bufferevent;
 struct evbuffer;
+struct event;
 struct event_base;
 typedef struct ssl_ctx_st SSL_CTX;
 
@@ -46,6 +49,7 @@ struct conn {
 	bool tls;	      /* TLS is established (or being established) */
 	bool loopback;	      /* client is on 127.0.0.0/8 or ::1 */
 	bool closing;
+	struct event *flush_ev; /* polls the socket buffer under a TLS filter */
 	conn_read_fn *on_read;
 	conn_end_fn *on_end;
 	conn_flushed_fn *on_flushed;

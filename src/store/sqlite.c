@@ -807,13 +807,19 @@ static struct store *sq_open(const char *data_dir, const char **error_r)
 	if (sq_mkdirs(data_dir) < 0)
 		return sq_open_fail(NULL, error_r, data_dir);
 	path = xasprintf("%s/%s", data_dir, SQ_DB_NAME);
-	/* Created 0600 before SQLite sees it; the -wal and -shm files inherit the mode. */
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
+	/*
+	 * Created 0600 before SQLite sees it; the -wal and -shm files inherit the mode.
+	 * Only when it does not exist yet: closing any descriptor of the file would drop
+	 * the POSIX locks of every other connection of this process to it, and another
+	 * process could then checkpoint and delete a WAL this one still writes to.
+	 */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno != EEXIST) {
 		free(path);
 		return sq_open_fail(NULL, error_r, SQ_DB_NAME);
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	q = xcalloc(1, sizeof(*q));
 	store_common_init(&q->s, &store_sqlite);
 	rc = sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
