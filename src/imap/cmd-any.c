@@ -92,7 +92,8 @@ static const char *enable_one(struct imap_session *s, const char *name)
 		return "QRESYNC";
 	}
 	if (str_eq_ci(name, "IMAP4rev2")) {
-		s->rev2 = true;
+		/* RFC 9051 5.1 and appendix E: mailbox names and strings are UTF-8 from now on. */
+		s->rev2 = s->utf8 = true;
 		return "IMAP4rev2";
 	}
 	return NULL;
