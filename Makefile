@@ -63,8 +63,8 @@ build/asan/unit/%: tests/unit/%.c $(TEST_OBJ) $(HDRS)
 
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
-	clang $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined $< $(LIB_SRC) \
-		$(LIBS) -o $@
+	@echo "FUZZ $@"; clang $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined $< \
+		$(LIB_SRC) $(LIBS) -o $@
 
 run: deps build/tresor
 	@scripts/run.sh

@@ -40,7 +40,7 @@ static const struct config_key keys[] = {
 	S("tls", "key", tls_key, ""),
 	S("imap", "listen", imap_listen, "127.0.0.1:10143"),
 	S("imap", "listen_tls", imap_listen_tls, "127.0.0.1:10993"),
-	N("imap", "idle_timeout", imap_idle_timeout, "1800", 60, 86400),
+	N("imap", "idle_timeout", imap_idle_timeout, "1800", 2, 86400),
 	N("imap", "append_limit", imap_append_limit, "52428800", 1024, 1073741824),
 	N("imap", "max_connections", imap_max_connections, "20000", 1, 1000000),
 	N("imap", "literal_plus", imap_literal_plus, "1", 0, 1),
