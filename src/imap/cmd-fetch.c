@@ -11,6 +11,15 @@
  * A non-PEEK body fetch sets \Seen in one store call before the responses,
  * and those messages report their new FLAGS (RFC 9051 6.4.5).
  *
+ * BINARY[part] sends the decoded content of a leaf part (mime_get_binary), as a
+ * literal8 ~{n} when it holds a NUL, else as a literal (RFC 3516 4.3);
+ * BINARY.SIZE[part] its decoded size. BINARY[] is BAD (it names a whole
+ * message; RFC 9051 6.4.5 allows only leaf parts). A part that is a multipart
+ * or a message, or whose Content-Transfer-Encoding is unknown, fails the whole
+ * command with NO (NO [UNKNOWN-CTE], RFC 3516 4.3): those are checked for every
+ * message before anything is sent or \Seen is set, so a failed FETCH has no
+ * effect. A part that does not exist is NIL (BINARY.SIZE: 0).
+ *
  * Limits: a message's bytes are held in memory while its response is built
  * (bounded by [imap] append_limit and the SMTP size limit at delivery).
  * Attacker control: the sequence set and item list (parsed with bounds by
@@ -37,10 +46,11 @@
 
 /* What the items ask of each message. */
 struct fetch_needs {
-	bool meta;    /* INTERNALDATE, RFC822.SIZE, ENVELOPE, BODY(STRUCTURE) */
-	bool data;    /* the bytes */
+	bool meta; /* INTERNALDATE, RFC822.SIZE, ENVELOPE, BODY(STRUCTURE) */
+	bool data; /* the bytes */
 	bool set_seen;
-	bool flags;   /* FLAGS asked, or implied by \Seen being set */
+	bool flags; /* FLAGS asked, or implied by \Seen being set */
+	bool uid;   /* UID asked (UID FETCH and VANISHED imply it) */
 	bool modseq;
 };
 
@@ -86,6 +96,7 @@ static void needs_of(struct imap_session *s, const struct imap_fetch *f, struct 
 				n->set_seen = true;
 			break;
 		case IMAP_FETCH_UID:
+			n->uid = true;
 			break;
 		}
 	}
@@ -97,12 +108,12 @@ static void needs_of(struct imap_session *s, const struct imap_fetch *f, struct 
 static void to_mime_section(const struct imap_section *in, struct mime_section *out)
 {
 	static const enum mime_section_kind kinds[] = {
-		[IMAP_SECTION_ALL] = MIME_SECTION_ALL,
-		[IMAP_SECTION_HEADER] = MIME_SECTION_HEADER,
-		[IMAP_SECTION_HEADER_FIELDS] = MIME_SECTION_HEADER_FIELDS,
-		[IMAP_SECTION_HEADER_FIELDS_NOT] = MIME_SECTION_HEADER_FIELDS_NOT,
-		[IMAP_SECTION_TEXT] = MIME_SECTION_TEXT,
-		[IMAP_SECTION_MIME] = MIME_SECTION_MIME,
+	        [IMAP_SECTION_ALL] = MIME_SECTION_ALL,
+	        [IMAP_SECTION_HEADER] = MIME_SECTION_HEADER,
+	        [IMAP_SECTION_HEADER_FIELDS] = MIME_SECTION_HEADER_FIELDS,
+	        [IMAP_SECTION_HEADER_FIELDS_NOT] = MIME_SECTION_HEADER_FIELDS_NOT,
+	        [IMAP_SECTION_TEXT] = MIME_SECTION_TEXT,
+	        [IMAP_SECTION_MIME] = MIME_SECTION_MIME,
 	};
 
 	out->path = in->path;
@@ -112,22 +123,69 @@ static void to_mime_section(const struct imap_section *in, struct mime_section *
 	out->n_fields = in->n_fields;
 }
 
-/* Appends "{n}\r\n" and the bytes of the partial window of [p, p + len). */
-static void write_literal_window(struct imap_session *s, const struct imap_fetch_item *it,
-				 const char *p, size_t len)
+/* Narrows [*p, *p + *len) to the partial window <origin.count> of the item. */
+static void partial_window(const struct imap_fetch_item *it, const char **p, size_t *len)
 {
 	if (it->partial) {
-		uint64_t start = it->origin < len ? it->origin : len;
-		uint64_t n = len - start < it->count ? len - start : it->count;
-		p += start;
-		len = (size_t)n;
+		uint64_t start = it->origin < *len ? it->origin : *len;
+		uint64_t n = *len - start < it->count ? *len - start : it->count;
+		*p += start;
+		*len = (size_t)n;
 	}
+}
+
+/* Appends "{n}\r\n" and the bytes of the partial window of [p, p + len). */
+static void write_literal_window(struct imap_session *s, const struct imap_fetch_item *it,
+                                 const char *p, size_t len)
+{
+	partial_window(it, &p, &len);
 	imap_printf(s, "{%zu}\r\n", len);
 	imap_write(s, p, len);
 }
 
+static bool is_binary_item(const struct imap_fetch_item *it)
+{
+	return it->kind == IMAP_FETCH_BINARY || it->kind == IMAP_FETCH_BINARY_SIZE;
+}
+
+/* The decoded content of the item's part into b (sized for it); a MIME_BINARY_* result. */
+static int binary_content(struct fetch_msg *m, const struct imap_fetch_item *it, struct buf *b)
+{
+	if (m->mime == NULL)
+		m->mime = mime_parse(m->data, m->size);
+	/* RFC 3516 6: text lines become CRLF, so the content is at most twice the size */
+	buf_init(b, 2 * m->size + 1);
+	return mime_get_binary(m->mime, it->section.path, it->section.path_len, b);
+}
+
+/* BINARY[part]<partial>: literal8 when the data holds a NUL (RFC 3516 4.3). */
+static void write_binary(struct imap_session *s, struct fetch_msg *m,
+                         const struct imap_fetch_item *it)
+{
+	const char *p;
+	size_t len;
+	struct buf b;
+
+	imap_printf(s, "%s ", it->name);
+	if (binary_content(m, it, &b) < 0) {
+		imap_printf(s, it->kind == IMAP_FETCH_BINARY ? "NIL" : "0");
+		buf_deinit(&b);
+		return;
+	}
+	p = b.data != NULL ? b.data : "";
+	len = b.len;
+	if (it->kind == IMAP_FETCH_BINARY_SIZE) {
+		imap_printf(s, "%zu", len);
+	} else {
+		partial_window(it, &p, &len);
+		imap_printf(s, "%s{%zu}\r\n", memchr(p, '\0', len) != NULL ? "~" : "", len);
+		imap_write(s, p, len);
+	}
+	buf_deinit(&b);
+}
+
 static void write_section(struct imap_session *s, struct fetch_msg *m,
-			  const struct imap_fetch_item *it)
+                          const struct imap_fetch_item *it)
 {
 	struct mime_section sec;
 	size_t start, len;
@@ -168,7 +226,7 @@ static void item_start(struct imap_session *s, bool *first)
 }
 
 static void write_item(struct imap_session *s, struct fetch_msg *m,
-		       const struct imap_fetch_item *it, bool *first)
+                       const struct imap_fetch_item *it, bool *first)
 {
 	char date[IMAP_DATETIME_LEN + 1];
 
@@ -199,19 +257,19 @@ static void write_item(struct imap_session *s, struct fetch_msg *m,
 		imap_printf(s, "BODYSTRUCTURE %s", m->meta.bodystructure);
 		return;
 	case IMAP_FETCH_BODY_SECTION:
-	case IMAP_FETCH_BINARY:
 		item_start(s, first);
 		write_section(s, m, it);
 		return;
+	case IMAP_FETCH_BINARY:
 	case IMAP_FETCH_BINARY_SIZE:
 		item_start(s, first);
-		imap_printf(s, "%s %llu", it->name, (unsigned long long)m->size);
+		write_binary(s, m, it);
 		return;
 	}
 }
 
 static void write_message(struct imap_session *s, const struct imap_fetch *f,
-			  const struct fetch_needs *n, struct fetch_msg *m)
+                          const struct fetch_needs *n, struct fetch_msg *m)
 {
 	const struct imap_view *v = s->view;
 	size_t i = m->seq - 1, k;
@@ -219,7 +277,7 @@ static void write_message(struct imap_session *s, const struct imap_fetch *f,
 
 	imap_printf(s, "* %zu FETCH (", m->seq);
 	/* RFC 9051 6.4.9: UID FETCH always reports the UID. */
-	if (s->uid || f->vanished) {
+	if (n->uid || s->uid || f->vanished) {
 		item_start(s, &first);
 		imap_printf(s, "UID %u", v->uids[i]);
 	}
@@ -250,7 +308,7 @@ static int set_seen(struct imap_session *s, const uint32_t *seqs, size_t n, bool
 	if (ranges == NULL || n_ranges == 0)
 		return 0;
 	ret = store_flags(s->store, s->view->mailbox_id, ranges, n_ranges, STORE_FLAGS_ADD,
-			  STORE_FLAG_SEEN, NULL, 0, &ch, &n_ch, &failed, &n_failed);
+	                  STORE_FLAG_SEEN, NULL, 0, &ch, &n_ch, &failed, &n_failed);
 	if (ret < 0)
 		return ret;
 	for (i = 0; i < n_ch; i++) {
@@ -274,8 +332,7 @@ static bool load_message(struct imap_session *s, const struct fetch_needs *n, st
 			return false;
 		m->have_meta = true;
 	}
-	if (n->data &&
-	    store_message_data(s->store, m->meta.message_id, &m->data, &m->size) < 0)
+	if (n->data && store_message_data(s->store, m->meta.message_id, &m->data, &m->size) < 0)
 		return false;
 	return true;
 }
@@ -290,7 +347,7 @@ static void unload_message(struct fetch_msg *m)
 
 /* RFC 7162 3.2.6: UID FETCH ... (CHANGEDSINCE n VANISHED). */
 static void write_vanished(struct imap_session *s, const struct imap_fetch *f,
-			   const struct imap_arg *set_arg)
+                           const struct imap_arg *set_arg)
 {
 	struct store_changes ch;
 	struct imap_seqset set;
@@ -316,11 +373,77 @@ static void write_vanished(struct imap_session *s, const struct imap_fetch *f,
 	store_changes_deinit(&ch);
 }
 
+/*
+ * Checks the BINARY items of every message before anything is sent. Returns 0, or
+ * the MIME_BINARY_* error of the first part that cannot be sent (the store error
+ * is left to the answering loop).
+ */
+static int check_binary(struct imap_session *s, const struct imap_fetch *f,
+                        const struct fetch_needs *n, const uint32_t *seqs, size_t n_seqs)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < n_seqs && ret == 0; i++) {
+		struct fetch_msg m = {0};
+
+		m.seq = seqs[i];
+		m.uid = s->view->uids[m.seq - 1];
+		if (f->changedsince_set && s->view->modseqs[m.seq - 1] <= f->changedsince)
+			continue;
+		if (!load_message(s, n, &m)) {
+			unload_message(&m);
+			continue;
+		}
+		m.mime = mime_parse(m.data, m.size);
+		for (size_t k = 0; k < f->n_items && ret == 0; k++) {
+			const struct imap_section *sec = &f->items[k].section;
+			int r;
+
+			if (!is_binary_item(&f->items[k]))
+				continue;
+			r = mime_get_binary(m.mime, sec->path, sec->path_len, NULL);
+			ret = r == MIME_BINARY_NO_PART ? 0 : r;
+		}
+		unload_message(&m);
+	}
+	return ret;
+}
+
+/* Answers NO when a BINARY item cannot be sent for some message; false then. */
+static bool binary_ok(struct imap_session *s, const struct imap_fetch *f,
+                      const struct fetch_needs *n, const uint32_t *seqs, size_t n_seqs)
+{
+	bool any = false;
+
+	for (size_t k = 0; k < f->n_items; k++)
+		any = any || is_binary_item(&f->items[k]);
+	if (!any)
+		return true;
+	switch (check_binary(s, f, n, seqs, n_seqs)) {
+	case 0:
+		return true;
+	case MIME_BINARY_UNKNOWN_CTE:
+		imap_tagged(s, "NO [UNKNOWN-CTE] Unknown Content-Transfer-Encoding");
+		return false;
+	default:
+		imap_tagged(s, "NO BINARY applies only to leaf parts, not to a multipart or "
+		               "message");
+		return false;
+	}
+}
+
 static bool check_modifiers(struct imap_session *s, const struct imap_fetch *f)
 {
 	if (f->vanished && (!s->uid || !s->qresync || !f->changedsince_set)) {
 		imap_bad(s, "VANISHED needs UID FETCH, CHANGEDSINCE and QRESYNC enabled");
 		return false;
+	}
+	for (size_t k = 0; k < f->n_items; k++) {
+		if (is_binary_item(&f->items[k]) && f->items[k].section.path_len == 0) {
+			/* RFC 9051 6.4.5: BINARY only for leaf parts; [] is the message */
+			imap_bad(s, "BINARY[] names the whole message; BINARY needs a part number");
+			return false;
+		}
 	}
 	if (f->changedsince_set)
 		s->condstore = true; /* RFC 7162 3.1: CONDSTORE-enabling */
@@ -348,6 +471,8 @@ void imap_cmd_fetch(struct imap_session *s)
 	if (!check_modifiers(s, &f))
 		return;
 	needs_of(s, &f, &n);
+	if (!binary_ok(s, &f, &n, seqs, n_seqs))
+		return;
 	if (n.modseq)
 		s->condstore = true;
 	if (f.vanished)
@@ -359,7 +484,7 @@ void imap_cmd_fetch(struct imap_session *s)
 		return;
 	}
 	for (i = 0; i < n_seqs; i++) {
-		struct fetch_msg m = { 0 };
+		struct fetch_msg m = {0};
 
 		m.seq = seqs[i];
 		m.uid = s->view->uids[m.seq - 1];

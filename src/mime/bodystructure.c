@@ -56,7 +56,29 @@ static void write_disposition(struct buf *out, const struct mime_part *part)
 	buf_putc(out, ')');
 }
 
-/* Content-Language: one string, or a list when there are several tags. */
+/* Removes RFC 5322 comments, in place (language tags have no quoted strings). */
+static void drop_comments(char *s)
+{
+	char *w = s;
+	int depth = 0;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' && depth > 0 && s[1] != '\0')
+			s++;
+		else if (*s == '(')
+			depth++;
+		else if (*s == ')' && depth > 0)
+			depth--;
+		else if (depth == 0)
+			*w++ = *s;
+	}
+	*w = '\0';
+}
+
+/*
+ * Content-Language (RFC 3282: a list of tags, CFWS around them): one string, or a
+ * list when there are several tags.
+ */
 static void write_language(struct buf *out, const struct mime_slice *s)
 {
 	struct buf unf;
@@ -69,6 +91,8 @@ static void write_language(struct buf *out, const struct mime_slice *s)
 	}
 	buf_init(&unf, MIME_DECODE_LINE_MAX);
 	mime_unfold(s->p, s->len, &unf);
+	if (unf.data != NULL)
+		drop_comments(unf.data); /* the buffer is NUL-terminated */
 	n = str_split_list(unf.data ? unf.data : "", &tags);
 	if (n == 0)
 		buf_puts(out, "NIL");

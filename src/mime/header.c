@@ -382,17 +382,38 @@ static char *lex_quoted(struct lex *lx)
 	return buf_steal(&b, NULL);
 }
 
-/* An unquoted value: up to ';', white space trimmed (lenient: spaces allowed). */
+/*
+ * An unquoted value: up to the next ';' outside comments, white space trimmed.
+ * Lenient: spaces are allowed inside (name=my file.txt). RFC 2045 5.1 makes the
+ * value a token and what follows it CFWS, so comments are dropped
+ * (boundary=abc (comment) is "abc").
+ */
 static char *lex_value(struct lex *lx)
 {
-	size_t start = lx->i, end;
+	struct buf b;
+	int depth = 0;
+	size_t n;
+	char *v;
 
-	while (lx->i < lx->n && lx->s[lx->i] != ';')
-		lx->i++;
-	end = lx->i;
-	while (end > start && (lx->s[end - 1] == ' ' || lx->s[end - 1] == '\t'))
-		end--;
-	return xstrndup(lx->s + start, end - start);
+	buf_init(&b, 0);
+	for (; lx->i < lx->n && (depth > 0 || lx->s[lx->i] != ';'); lx->i++) {
+		char c = lx->s[lx->i];
+
+		if (c == '(')
+			depth++;
+		else if (c == ')' && depth > 0)
+			depth--;
+		else if (c == '\\' && depth > 0 && lx->i + 1 < lx->n)
+			lx->i++;
+		else if (depth == 0)
+			buf_putc(&b, c);
+	}
+	n = b.len;
+	while (n > 0 && (b.data[n - 1] == ' ' || b.data[n - 1] == '\t'))
+		n--;
+	v = xstrndup(n > 0 ? b.data : "", n);
+	buf_deinit(&b);
+	return v;
 }
 
 struct raw_param {

@@ -108,6 +108,22 @@ bool mime_part_is(const struct mime_part *p, const char *type, const char *subty
 /* message/rfc822 (or global) whose body was parsed as a message. */
 bool mime_part_is_message(const struct mime_part *p);
 
+/* The part at a numeric section path (RFC 3501 6.4.5); depth 0 is the root. NULL if none. */
+const struct mime_part *mime_resolve_part(const struct mime_message *msg, const uint32_t *path,
+                                          size_t depth);
+
+/* Content-Transfer-Encoding (decode.c). */
+enum mime_cte {
+	MIME_CTE_IDENTITY, /* absent, 7bit, 8bit, binary */
+	MIME_CTE_BASE64,
+	MIME_CTE_QUOTED_PRINTABLE,
+	MIME_CTE_UNKNOWN
+};
+enum mime_cte mime_part_cte(const struct mime_part *part);
+/* Decoders; output stops at buf_room(out). QP hard line breaks become CRLF. */
+void mime_qp_decode(const char *p, size_t len, struct buf *out);
+void mime_base64_decode(const char *p, size_t len, struct buf *out);
+
 /* IMAP output: string as quoted or literal; NIL when p == NULL. */
 void mime_imap_nstring(struct buf *out, const char *p, size_t len);
 void mime_imap_nstring_str(struct buf *out, const char *s);

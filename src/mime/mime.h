@@ -93,6 +93,22 @@ int mime_get_section(const struct mime_message *msg, const struct mime_section *
 int mime_section_range(const struct mime_message *msg, const struct mime_section *sec,
                        size_t *start_r, size_t *len_r);
 
+/* mime_get_binary() results besides 0. */
+#define MIME_BINARY_NO_PART     (-1) /* no such part in this message */
+#define MIME_BINARY_NOT_LEAF    (-2) /* multipart, message/rfc822 or /global, or [] */
+#define MIME_BINARY_UNKNOWN_CTE (-3) /* Content-Transfer-Encoding not known */
+/*
+ * BINARY[section] (RFC 3516 4.2-4.3, RFC 9051 6.4.5): appends the content of the leaf
+ * part at path[0..depth) with its Content-Transfer-Encoding undone (base64 and
+ * quoted-printable decoded; 7bit, 8bit, binary or none as is); a text/ or message/
+ * leaf (delivery-status ...) gets CRLF line ends (RFC 3516 6: textual sections). Returns 0, or one
+ * of MIME_BINARY_* with nothing appended. The decoded content is at most twice the part's body
+ * size; output stops at buf_room(out), so out must allow that for the size to be exact. With out
+ * NULL, only checks (nothing is decoded).
+ */
+int mime_get_binary(const struct mime_message *msg, const uint32_t *path, size_t depth,
+                    struct buf *out);
+
 /*
  * SEARCH support. These stop silently at buf_room(out).
  * mime_header_decoded: every field named name (case-insensitive) of the top-level

@@ -3,14 +3,16 @@
  * message/rfc822 encapsulation, byte offsets and line counts of every part.
  *
  * RFC 5322 2.2 (header fields, folding), RFC 2045 5.2 (defaults), RFC 2046 5.1
- * (boundaries; the line end before a boundary line belongs to it), 5.1.5 (digest
- * default type), RFC 2046 5.2.1 (message/rfc822).
+ * (boundaries; the line end before a boundary line belongs to it), 5.1.2 (outer
+ * boundaries end inner parts), 5.1.5 (digest default type), RFC 2046 5.2.1
+ * (message/rfc822). A header ends at its blank line, at a boundary line, or before
+ * the first line that is neither a field nor a continuation (RFC 5322 3.5, 3.6).
  *
  * The message is read once, line by line (memchr for LF; CRLF and bare LF both end a
  * line). A line starting with "--" is compared with the boundaries of the open
- * multiparts, innermost first; like Dovecot a boundary matches as a prefix of the
- * line. That is at most MIME_MAX_DEPTH comparisons of at most MIME_BOUNDARY_MAX bytes
- * per line, so parsing is linear in the message size.
+ * multiparts; like Dovecot a boundary matches as a prefix of the line (the longest
+ * match wins). That is at most MIME_MAX_DEPTH comparisons of at most
+ * MIME_BOUNDARY_MAX bytes per line, so parsing is linear in the message size.
  *
  * Limits: MIME_MAX_DEPTH (deeper bodies are opaque leaves), MIME_MAX_PARTS (further
  * parts are not recorded; their bytes belong to the last recorded part or to the
@@ -132,11 +134,18 @@ bool mime_hdr_next(const char *data, size_t *pos, size_t end, struct mime_field 
 	return false;
 }
 
-/* Index of the innermost open boundary that the line at pos starts, or -1. */
+/*
+ * Index of the open boundary that the line at pos starts, or -1. RFC 2046 5.1.1
+ * compares the boundary with the beginning of the line, and 5.1.2 requires outer
+ * boundaries to be recognized at any depth. When several open boundaries prefix
+ * the line ("abc" and "abcdef"), the longest is the one meant; between equal
+ * boundaries (reused by a nested multipart, which the RFC forbids) the innermost.
+ */
 static int boundary_at(const struct parse_ctx *ctx, size_t pos, bool *close_r)
 {
 	size_t avail = ctx->len - pos;
 	const char *line = ctx->data + pos;
+	int best = -1;
 
 	if (ctx->n_stack == 0 || avail < 3 || line[0] != '-' || line[1] != '-')
 		return -1;
@@ -145,11 +154,15 @@ static int boundary_at(const struct parse_ctx *ctx, size_t pos, bool *close_r)
 
 		if (avail - 2 < b->len || memcmp(line + 2, b->p, b->len) != 0)
 			continue;
-		*close_r = avail - 2 - b->len >= 2 && line[2 + b->len] == '-' &&
-		           line[3 + b->len] == '-';
-		return (int)i;
+		if (best < 0 || b->len > ctx->stack[best].len)
+			best = (int)i;
 	}
-	return -1;
+	if (best >= 0) {
+		size_t n = ctx->stack[best].len;
+
+		*close_r = avail - 2 - n >= 2 && line[2 + n] == '-' && line[3 + n] == '-';
+	}
+	return best;
 }
 
 static void advance_line(struct parse_ctx *ctx)
@@ -184,7 +197,33 @@ static bool line_is_blank(const struct parse_ctx *ctx)
 	return p[0] == '\n' || (avail >= 2 && p[0] == '\r' && p[1] == '\n');
 }
 
-/* Finds the end of the header at pos: a blank line, a boundary line, or the end. */
+/* RFC 5322 3.6.8: field-name = 1*ftext (printable US-ASCII but ':'), obs: *WSP ":". */
+static bool line_is_field(const struct parse_ctx *ctx)
+{
+	const unsigned char *d = (const unsigned char *)ctx->data;
+	size_t i = ctx->pos, n;
+
+	while (i < ctx->len && d[i] > ' ' && d[i] < 127 && d[i] != ':')
+		i++;
+	n = i - ctx->pos;
+	while (i < ctx->len && is_wsp(ctx->data[i]))
+		i++;
+	return n > 0 && i < ctx->len && d[i] == ':';
+}
+
+/* An mbox separator ("From " at the start of a header), as Python and mail readers skip it. */
+static bool line_is_mbox_from(const struct parse_ctx *ctx, size_t hdr_start)
+{
+	return ctx->pos == hdr_start && ctx->len - ctx->pos >= 5 &&
+	       memcmp(ctx->data + ctx->pos, "From ", 5) == 0;
+}
+
+/*
+ * Finds the end of the header at pos: a blank line (which belongs to the header),
+ * a boundary line, the end, or a line that is neither a field nor a continuation:
+ * RFC 5322 3.5 / 3.6 allow only fields in the header section, so such a line (a
+ * message that forgot the blank line) is the first line of the body.
+ */
 static void scan_header(struct parse_ctx *ctx, struct mime_part *part)
 {
 	ctx->found = -1;
@@ -195,6 +234,9 @@ static void scan_header(struct parse_ctx *ctx, struct mime_part *part)
 		}
 		ctx->found = boundary_at(ctx, ctx->pos, &ctx->found_close);
 		if (ctx->found >= 0)
+			break;
+		if (!is_wsp(ctx->data[ctx->pos]) && !line_is_field(ctx) &&
+		    !line_is_mbox_from(ctx, part->hdr_start))
 			break;
 		advance_line(ctx);
 	}
@@ -263,22 +305,6 @@ static void finish_part(const struct parse_ctx *ctx, struct mime_part *part, siz
 	}
 	part->body_end = end;
 	part->body_lines = lines; /* LFs, as Dovecot counts: an unended last line is not one */
-}
-
-static bool cte_is_identity(const struct mime_part *part)
-{
-	const struct mime_slice *s = &part->hdr[MIME_H_CONTENT_TRANSFER_ENCODING];
-	size_t i = 0, n;
-
-	if (s->p == NULL)
-		return true;
-	while (i < s->len && strchr(" \t\r\n", s->p[i]) != NULL)
-		i++;
-	n = i;
-	while (n < s->len && strchr(" \t\r\n;(", s->p[n]) == NULL)
-		n++;
-	return n == i || str_eqn_ci(s->p + i, n - i, "7bit") ||
-	       str_eqn_ci(s->p + i, n - i, "8bit") || str_eqn_ci(s->p + i, n - i, "binary");
 }
 
 static struct mime_part *part_new(struct parse_ctx *ctx, struct mime_part *parent)
@@ -362,7 +388,8 @@ static void parse_part(struct parse_ctx *ctx, struct mime_part *part, size_t dep
 	if (boundary != NULL && *boundary != '\0' && strlen(boundary) <= MIME_BOUNDARY_MAX &&
 	    can_descend(ctx, depth))
 		parse_multipart_body(ctx, part, depth, boundary);
-	else if (type_is_message(part) && cte_is_identity(part) && can_descend(ctx, depth))
+	else if (type_is_message(part) && mime_part_cte(part) == MIME_CTE_IDENTITY &&
+	         can_descend(ctx, depth))
 		parse_message_body(ctx, part, depth);
 	else
 		scan_to_boundary(ctx);

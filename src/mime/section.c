@@ -39,19 +39,20 @@ static const struct mime_part *message_part(const struct mime_part *m, uint32_t 
 	return n == 1 ? m : NULL;
 }
 
-/* The part a numeric path names, or NULL. depth 0 gives the root. */
-static const struct mime_part *resolve(const struct mime_message *msg,
-                                       const struct mime_section *sec)
+const struct mime_part *mime_resolve_part(const struct mime_message *msg, const uint32_t *path,
+                                          size_t depth)
 {
 	const struct mime_part *p = msg->root;
 
-	for (size_t i = 0; i < sec->depth && p != NULL; i++) {
+	if (depth > 0 && path == NULL)
+		return NULL;
+	for (size_t i = 0; i < depth && p != NULL; i++) {
 		if (i == 0)
-			p = message_part(p, sec->path[0]);
+			p = message_part(p, path[0]);
 		else if (p->is_multipart)
-			p = child_at(p, sec->path[i]);
+			p = child_at(p, path[i]);
 		else if (mime_part_is_message(p))
-			p = message_part(p->message, sec->path[i]);
+			p = message_part(p->message, path[i]);
 		else
 			p = NULL;
 	}
@@ -73,9 +74,7 @@ static int section_bounds(const struct mime_message *msg, const struct mime_sect
 {
 	const struct mime_part *p, *m;
 
-	if (sec->depth > 0 && sec->path == NULL)
-		return -1;
-	p = resolve(msg, sec);
+	p = mime_resolve_part(msg, sec->path, sec->depth);
 	if (p == NULL)
 		return -1;
 	switch (sec->kind) {

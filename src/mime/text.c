@@ -2,12 +2,11 @@
  * text.c - decoded text for SEARCH: header fields RFC 2047-decoded, and the text of
  * text/ parts with the Content-Transfer-Encoding undone and the charset converted.
  *
- * RFC 2045 6.7 (quoted-printable; soft line breaks, =XX; a bad '=' is kept as is),
- * 6.8 (base64; characters outside the alphabet are ignored), RFC 3501 6.4.4 (SEARCH
- * BODY, TEXT, HEADER).
+ * The decoders are in decode.c (RFC 2045 6.7, 6.8). RFC 3501 6.4.4 (SEARCH BODY,
+ * TEXT, HEADER).
  *
- * Limits: output stops at buf_room(out); a part's decoded body is never larger than
- * its encoded body. Attacker control: the message.
+ * Limits: output stops at buf_room(out); a part's decoded body is at most twice its
+ * encoded body (quoted-printable line ends become CRLF). Attacker control: the message.
  */
 #include "mime/mime-private.h"
 
@@ -47,88 +46,6 @@ void mime_headers_decoded(const struct mime_message *msg, struct buf *out)
 	}
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-static void qp_decode(const char *p, size_t len, struct buf *out)
-{
-	for (size_t i = 0; i < len; i++) {
-		size_t j = i + 1;
-		int hi, lo;
-
-		if (p[i] != '=') {
-			buf_putc(out, p[i]);
-			continue;
-		}
-		while (j < len && (p[j] == ' ' || p[j] == '\t'))
-			j++;
-		if (j < len &&
-		    (p[j] == '\n' || (p[j] == '\r' && j + 1 < len && p[j + 1] == '\n'))) {
-			i = p[j] == '\r' ? j + 1 : j; /* soft line break */
-		} else if (i + 2 < len && (hi = hex_digit(p[i + 1])) >= 0 &&
-		           (lo = hex_digit(p[i + 2])) >= 0) {
-			buf_putc(out, (char)(hi << 4 | lo));
-			i += 2;
-		} else if (j == len) {
-			i = j; /* a soft break whose line end went to the boundary */
-		} else {
-			buf_putc(out, '=');
-		}
-	}
-}
-
-static int b64_digit(char c)
-{
-	static const char alphabet[] =
-	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const char *f = c == '\0' ? NULL : strchr(alphabet, c);
-
-	return f == NULL ? -1 : (int)(f - alphabet);
-}
-
-static void base64_decode(const char *p, size_t len, struct buf *out)
-{
-	unsigned int acc = 0, bits = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		int v = b64_digit(p[i]);
-
-		if (p[i] == '=') {
-			acc = bits = 0; /* padding ends a group; a sender may concatenate */
-			continue;
-		}
-		if (v < 0)
-			continue;
-		acc = (acc << 6) | (unsigned int)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf_putc(out, (char)((acc >> bits) & 0xFF));
-		}
-	}
-}
-
-/* Content-Transfer-Encoding name, lowercase first word. */
-static bool cte_is(const struct mime_part *part, const char *name)
-{
-	const struct mime_slice *s = &part->hdr[MIME_H_CONTENT_TRANSFER_ENCODING];
-	size_t i = 0, n;
-
-	if (s->p == NULL)
-		return false;
-	while (i < s->len && strchr(" \t\r\n", s->p[i]) != NULL)
-		i++;
-	n = i;
-	while (n < s->len && strchr(" \t\r\n;(", s->p[n]) == NULL)
-		n++;
-	return str_eqn_ci(s->p + i, n - i, name);
-}
-
 static void part_text(const struct mime_message *msg, const struct mime_part *part, struct buf *out)
 {
 	const char *body = msg->data + part->body_start;
@@ -136,10 +53,10 @@ static void part_text(const struct mime_message *msg, const struct mime_part *pa
 	struct buf dec;
 
 	buf_init(&dec, 0);
-	if (cte_is(part, "base64"))
-		base64_decode(body, len, &dec);
-	else if (cte_is(part, "quoted-printable"))
-		qp_decode(body, len, &dec);
+	if (mime_part_cte(part) == MIME_CTE_BASE64)
+		mime_base64_decode(body, len, &dec);
+	else if (mime_part_cte(part) == MIME_CTE_QUOTED_PRINTABLE)
+		mime_qp_decode(body, len, &dec);
 	else
 		buf_append(&dec, body, len);
 	mime_charset_to_utf8(mime_ctype_param(&part->ctype, "charset"), dec.data ? dec.data : "",

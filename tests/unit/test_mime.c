@@ -727,6 +727,196 @@ static void test_dates(void **state)
 	mime_message_free(&m);
 }
 
+/* RFC 5322 3.5/3.6: a line that is neither a field nor a continuation starts the body. */
+static void test_header_without_blank_line(void **state)
+{
+	static const char msg[] = "From: a@example.org\r\n"
+	                          "Subject: no blank line\r\n"
+	                          "this line is the body\r\n"
+	                          "Date: not a field any more\r\n";
+	static const char obs[] = "Subject : obsolete space before the colon\r\n"
+	                          "\tand a continuation\r\n"
+	                          "\r\n"
+	                          "body\r\n";
+	static const char mbox[] = "From someone@example.org Fri Apr  6 16:46:09 2001\r\n"
+	                           "Subject: after an mbox separator\r\n"
+	                           "\r\n"
+	                           "body\r\n";
+	struct mime_message *m = parse_str(msg);
+
+	assert_section(m, "TEXT", "this line is the body\r\nDate: not a field any more\r\n");
+	assert_section(m, "HEADER", "From: a@example.org\r\nSubject: no blank line\r\n");
+	mime_message_free(&m);
+	ASSERT_ENVELOPE(msg, "(NIL \"no blank line\" ((NIL NIL \"a\" \"example.org\")) "
+	                     "((NIL NIL \"a\" \"example.org\")) ((NIL NIL \"a\" \"example.org\")) "
+	                     "NIL NIL NIL NIL NIL)");
+	m = parse_str(obs);
+	assert_section(m, "TEXT", "body\r\n");
+	mime_message_free(&m);
+	ASSERT_ENVELOPE(obs, "(NIL \"obsolete space before the colon\tand a continuation\" "
+	                     "NIL NIL NIL NIL NIL NIL NIL NIL)");
+	m = parse_str(mbox);
+	assert_section(m, "TEXT", "body\r\n");
+	mime_message_free(&m);
+	ASSERT_ENVELOPE(mbox, "(NIL \"after an mbox separator\" NIL NIL NIL NIL NIL NIL NIL NIL)");
+	/* in a part: the non-field line is body, not skipped up to the next blank line */
+	m = parse_str("Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	              "--b\r\nand \r\n--b\r\nContent-Type: text/html\r\n\r\nx\r\n--b--\r\n");
+	assert_section(m, "1", "and ");
+	assert_section(m, "1.MIME", "");
+	assert_section(m, "2", "x");
+	mime_message_free(&m);
+}
+
+/* RFC 2046 5.1.1 prefix matching: of several open boundaries the longest match wins. */
+static void test_prefix_boundaries(void **state)
+{
+	static const char outer_longer[] =
+	        "Content-Type: multipart/mixed; boundary=\"==part==\"\r\n\r\n"
+	        "--==part==\r\n"
+	        "Content-Type: multipart/alternative; boundary=\"==p\"\r\n\r\n"
+	        "--==p\r\n\r\nalt one\r\n"
+	        "--==p\r\n\r\nalt two\r\n"
+	        "--==part==\r\n\r\nouter two\r\n"
+	        "--==part==--\r\n";
+	static const char inner_longer[] =
+	        "Content-Type: multipart/mixed; boundary=abc\r\n\r\n"
+	        "--abc\r\n"
+	        "Content-Type: multipart/alternative; boundary=abcdef\r\n\r\n"
+	        "--abcdef\r\n\r\none\r\n"
+	        "--abcdef\r\n\r\ntwo\r\n"
+	        "--abcdef--\r\n"
+	        "--abc\r\n\r\nthree\r\n"
+	        "--abc--\r\n";
+	struct mime_message *m = parse_str(outer_longer);
+
+	/* "--==part==" starts with "--==p" too, but ends the inner multipart */
+	assert_section(m, "1.1", "alt one");
+	assert_section(m, "1.2", "alt two");
+	assert_no_section(m, "1.3");
+	assert_section(m, "2", "outer two");
+	mime_message_free(&m);
+	m = parse_str(inner_longer);
+	assert_section(m, "1.1", "one");
+	assert_section(m, "1.2", "two");
+	assert_no_section(m, "1.3");
+	assert_section(m, "2", "three");
+	mime_message_free(&m);
+	/* the same boundary reused by a nested multipart: the innermost takes it */
+	m = parse_str("Content-Type: multipart/mixed; boundary=x\r\n\r\n"
+	              "--x\r\nContent-Type: multipart/alternative; boundary=x\r\n\r\n"
+	              "--x\r\n\r\na\r\n--x\r\n\r\nb\r\n--x--\r\n"
+	              "--x\r\n\r\nc\r\n--x--\r\n");
+	assert_section(m, "1.1", "a");
+	assert_section(m, "1.2", "b");
+	assert_section(m, "2", "c");
+	mime_message_free(&m);
+}
+
+/* RFC 2045 5.1: a comment after an unquoted value is not part of it. */
+static void test_param_comments(void **state)
+{
+	static const char msg[] =
+	        "Content-Type: multipart/mixed; boundary=simple (a comment)\r\n\r\n"
+	        "--simple\r\n"
+	        "Content-Type: text/plain; charset=us-ascii (Plain; text); "
+	        "name=my file.txt\r\n\r\n"
+	        "one\r\n"
+	        "--simple--\r\n";
+	struct mime_message *m = parse_str(msg);
+
+	assert_section(m, "1", "one");
+	mime_message_free(&m);
+	/* RFC 3282: Content-Language tags with comments around them */
+	ASSERT_BODYSTRUCTURE("Content-Language: en (English), (Swiss) de-CH\r\n\r\nx", true,
+	                     "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 1 0 "
+	                     "NIL NIL (\"en\" \"de-CH\") NIL)");
+	ASSERT_BODYSTRUCTURE(
+	        msg, true,
+	        "((\"text\" \"plain\" (\"charset\" \"us-ascii\" \"name\" \"my file.txt\") "
+	        "NIL NIL \"7BIT\" 3 0 NIL NIL NIL NIL) \"mixed\" (\"boundary\" \"simple\") "
+	        "NIL NIL NIL)");
+}
+
+/* Decoded content of path (given as "1.2"); returns the result, bytes in *b. */
+static int binary_of(struct mime_message *m, const char *spec, struct buf *b)
+{
+	uint32_t path[16];
+	size_t depth = 0;
+	const char *p = spec;
+
+	while (*p >= '0' && *p <= '9') {
+		path[depth++] = (uint32_t)strtoul(p, (char **)&p, 10);
+		if (*p == '.')
+			p++;
+	}
+	buf_reset(b);
+	return mime_get_binary(m, depth > 0 ? path : NULL, depth, b);
+}
+
+#define ASSERT_BINARY(m, spec, expected, n)                                                        \
+	do {                                                                                       \
+		assert_int_equal(binary_of(m, spec, &b), 0);                                       \
+		assert_int_equal(b.len, n);                                                        \
+		assert_memory_equal(b.data, expected, n);                                          \
+	} while (0)
+
+/* RFC 3516 / RFC 9051 6.4.5 BINARY: the content of leaf parts, decoded. */
+static void test_binary(void **state)
+{
+	static const char msg[] =
+	        "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	        "--b\r\nContent-Type: application/octet-stream\r\n"
+	        "Content-Transfer-Encoding: Base64 (comment)\r\n\r\n"
+	        "AP8A\r\n/wAB\r\n"
+	        "--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: "
+	        "quoted-printable\r\n\r\n"
+	        "caf=C3=A9 =3D  \r\nsoft=\r\nbreak=0Abare lf\n=\r\n"
+	        "--b\r\nContent-Type: text/plain\r\n\r\nline\nline\r\n"
+	        "--b\r\nContent-Type: application/x-thing\r\nContent-Transfer-Encoding: "
+	        "x-uuencode\r\n"
+	        "\r\nbegin 644 x\r\n"
+	        "--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: in\r\n\r\ninner\r\n"
+	        "--b\r\nContent-Type: multipart/alternative; boundary=c\r\n\r\n"
+	        "--c\r\n\r\nalt\r\n--c--\r\n"
+	        "--b\r\nContent-Type: application/octet-stream\r\n"
+	        "Content-Transfer-Encoding: binary\r\n\r\n"
+	        "a\0b\n\r\n"
+	        "--b--\r\n";
+	struct mime_message *m = mime_parse(msg, sizeof(msg) - 1);
+	struct buf b;
+
+	buf_init(&b, 0);
+	ASSERT_BINARY(m, "1", "\x00\xff\x00\xff\x00\x01", 6);
+	/* QP: trailing white space dropped, soft breaks joined, every line end CRLF */
+	ASSERT_BINARY(m, "2", "caf\xc3\xa9 =\r\nsoftbreak\r\nbare lf\r\n", 29);
+	ASSERT_BINARY(m, "3", "line\r\nline", 10); /* text: CRLF whatever is stored */
+	assert_int_equal(binary_of(m, "4", &b), MIME_BINARY_UNKNOWN_CTE);
+	assert_int_equal(binary_of(m, "5", &b), MIME_BINARY_NOT_LEAF);
+	ASSERT_BINARY(m, "5.1", "inner", 5);
+	assert_int_equal(binary_of(m, "6", &b), MIME_BINARY_NOT_LEAF);
+	ASSERT_BINARY(m, "6.1", "alt", 3);
+	ASSERT_BINARY(m, "7", "a\0b\n", 4); /* not text: bytes as they are, NUL kept */
+	assert_int_equal(binary_of(m, "", &b), MIME_BINARY_NOT_LEAF);
+	assert_int_equal(binary_of(m, "8", &b), MIME_BINARY_NO_PART);
+	assert_int_equal(binary_of(m, "1.1", &b), MIME_BINARY_NO_PART);
+	assert_int_equal(b.len, 0);
+	/* out NULL: the same answers, nothing decoded */
+	assert_int_equal(mime_get_binary(m, (const uint32_t[]){1}, 1, NULL), 0);
+	assert_int_equal(mime_get_binary(m, (const uint32_t[]){4}, 1, NULL),
+	                 MIME_BINARY_UNKNOWN_CTE);
+	assert_int_equal(mime_get_binary(m, (const uint32_t[]){5}, 1, NULL), MIME_BINARY_NOT_LEAF);
+	mime_message_free(&m);
+	/* a single-part message: part 1 is its body */
+	m = parse_str("Content-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n");
+	ASSERT_BINARY(m, "1", "hello", 5);
+	mime_message_free(&m);
+	m = parse_str("Content-Type: message/rfc822\r\n\r\nSubject: x\r\n\r\ny");
+	assert_int_equal(binary_of(m, "1", &b), MIME_BINARY_NOT_LEAF);
+	mime_message_free(&m);
+	buf_deinit(&b);
+}
+
 static void test_digest(void **state)
 {
 	static const char msg[] = "Content-Type: multipart/digest; boundary=d\r\n\r\n"
@@ -959,6 +1149,10 @@ int main(void)
 	        cmocka_unit_test(test_rfc2231),
 	        cmocka_unit_test(test_dates),
 	        cmocka_unit_test(test_digest),
+	        cmocka_unit_test(test_header_without_blank_line),
+	        cmocka_unit_test(test_prefix_boundaries),
+	        cmocka_unit_test(test_param_comments),
+	        cmocka_unit_test(test_binary),
 	        cmocka_unit_test(test_addresses),
 	        cmocka_unit_test(test_literals),
 	        cmocka_unit_test(test_body_text),
