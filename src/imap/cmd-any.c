@@ -28,7 +28,7 @@ void imap_write_capabilities(struct imap_session *s)
 		imap_printf(s, login_ok ? " AUTH=PLAIN AUTH=LOGIN" : " LOGINDISABLED");
 	imap_printf(s, " SASL-IR %s ID ENABLE IDLE NAMESPACE UNSELECT CHILDREN SPECIAL-USE"
 		       " CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES"
-		       " CONDSTORE QRESYNC STATUS=SIZE UIDPLUS MOVE APPENDLIMIT=%llu",
+		       " CONDSTORE QRESYNC STATUS=SIZE UIDPLUS MOVE BINARY APPENDLIMIT=%llu",
 		    s->server->deps.config->imap_literal_plus ? "LITERAL+" : "LITERAL-",
 		    (unsigned long long)s->server->deps.config->imap_append_limit);
 }

@@ -2,7 +2,7 @@
  * prepare.c - message metadata computed at delivery; see prepare.h.
  *
  * Attacker control: the whole message (parsed by mime/, which bounds its
- * own work). Limits: STORE_META_MAX per text.
+ * own work). Limits: STORE_META_BASE + STORE_META_FACTOR x size per text.
  */
 #include "store/prepare.h"
 
@@ -16,17 +16,18 @@ void store_prepare(struct store_prepared *p, const char *data, size_t size, time
 		   int internaldate_tz)
 {
 	struct mime_message *m = mime_parse(data, size);
+	size_t max = STORE_META_BASE + STORE_META_FACTOR * size;
 	struct buf b;
 	int tz;
 
 	memset(p, 0, sizeof(*p));
-	buf_init(&b, STORE_META_MAX);
+	buf_init(&b, max);
 	mime_write_envelope(&b, m);
 	p->envelope = buf_steal(&b, NULL);
-	buf_init(&b, STORE_META_MAX);
+	buf_init(&b, max);
 	mime_write_bodystructure(&b, m, true);
 	p->bodystructure = buf_steal(&b, NULL);
-	buf_init(&b, STORE_META_MAX);
+	buf_init(&b, max);
 	mime_write_bodystructure(&b, m, false);
 	p->body = buf_steal(&b, NULL);
 	p->msg.data = data;

@@ -10,8 +10,14 @@
 
 #include "store/store.h"
 
-/* Longest ENVELOPE / BODYSTRUCTURE text kept for one message. */
-#define STORE_META_MAX (16 * 1024 * 1024)
+/*
+ * Longest ENVELOPE / BODYSTRUCTURE text for one message: a base plus a multiple
+ * of the message size. The MIME writers' output is bounded by the message's
+ * header bytes (quoted or as literals) plus about 1 KiB per part, with at most
+ * MIME_MAX_PARTS parts, so this maximum is never reached by any input.
+ */
+#define STORE_META_BASE	  ((size_t)64 << 20)
+#define STORE_META_FACTOR 4
 
 struct store_prepared {
 	struct store_new_message msg; /* points at data and at the strings below */

@@ -1,7 +1,8 @@
 /*
  * fuzz_mime.c - libFuzzer target for src/mime/: parses the input as a message and
  * runs every writer, the SEARCH decoders and BODY[section] lookups for a set of
- * paths and kinds, checking that mime_get_section and mime_section_range agree.
+ * paths and kinds, checking that mime_get_section and mime_section_range agree,
+ * and decodes BINARY content of the same paths.
  * The input's first line is also fed to the date, address and RFC 2047 parsers.
  */
 #include "mime/mime.h"
@@ -42,6 +43,15 @@ static void fuzz_sections(const struct mime_message *msg, const char *d, size_t 
 				ASSERT(start <= size && len <= size - start);
 				ASSERT(b.len == len && memcmp(b.data, d + start, len) == 0);
 			}
+		}
+		/* BINARY: decoded content, at most twice the body; a check-only call agrees. */
+		buf_reset(&b);
+		{
+			const uint32_t *path = fuzz_depths[i] ? fuzz_paths[i] : NULL;
+			int r1 = mime_get_binary(msg, path, fuzz_depths[i], &b);
+			int r2 = mime_get_binary(msg, path, fuzz_depths[i], NULL);
+			ASSERT(r1 == r2);
+			ASSERT(r1 < 0 || b.len <= 2 * size + 2);
 		}
 	}
 	buf_deinit(&b);

@@ -657,8 +657,8 @@ static void test_config_errors(void **state)
 	                "2: [server] workers must be a number from 1 to 64");
 	tb_config_error(dir, "[server]\nworkers = 99999999999999999999999\n",
 	                "2: [server] workers must be a number from 1 to 64");
-	tb_config_error(dir, "[imap]\nidle_timeout = 59\n",
-	                "2: [imap] idle_timeout must be a number from 60 to 86400");
+	tb_config_error(dir, "[imap]\nidle_timeout = 1\n",
+	                "2: [imap] idle_timeout must be a number from 2 to 86400");
 	tb_config_error(dir, "[imap]\nappend_limit = 1073741825\n",
 	                "2: [imap] append_limit must be a number from 1024 to 1073741824");
 	tb_config_error(dir, "[auth]\nfailure_delay_ms = 10001\n",
