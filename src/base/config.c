@@ -26,36 +26,40 @@ struct config_key {
 };
 
 #define S(sec, k, field, d)                                                                        \
-	{ sec, k, CONFIG_STRING, offsetof(struct config, field), d, 0, 0 }
+	{                                                                                          \
+		sec, k, CONFIG_STRING, offsetof(struct config, field), d, 0, 0                     \
+	}
 #define N(sec, k, field, d, lo, hi)                                                                \
-	{ sec, k, CONFIG_NUMBER, offsetof(struct config, field), d, lo, hi }
+	{                                                                                          \
+		sec, k, CONFIG_NUMBER, offsetof(struct config, field), d, lo, hi                   \
+	}
 
 static const struct config_key keys[] = {
-	S("server", "hostname", hostname, "mail.example.test"),
-	S("server", "data_dir", data_dir, "./var"),
-	S("server", "user", user, "tresor"),
-	S("server", "log_level", log_level, "info"),
-	N("server", "workers", workers, "4", 1, 64),
-	S("tls", "cert", tls_cert, ""),
-	S("tls", "key", tls_key, ""),
-	S("imap", "listen", imap_listen, "127.0.0.1:10143"),
-	S("imap", "listen_tls", imap_listen_tls, "127.0.0.1:10993"),
-	N("imap", "idle_timeout", imap_idle_timeout, "1800", 2, 86400),
-	N("imap", "append_limit", imap_append_limit, "52428800", 1024, 1073741824),
-	N("imap", "max_connections", imap_max_connections, "20000", 1, 1000000),
-	N("imap", "literal_plus", imap_literal_plus, "1", 0, 1),
-	S("pop3", "listen", pop3_listen, "127.0.0.1:10110"),
-	S("pop3", "listen_tls", pop3_listen_tls, "127.0.0.1:10995"),
-	S("smtp", "listen_mx", smtp_listen_mx, "127.0.0.1:10025"),
-	S("smtp", "listen_submission", smtp_listen_submission, "127.0.0.1:10587"),
-	S("smtp", "listen_submissions", smtp_listen_submissions, "127.0.0.1:10465"),
-	N("auth", "cache_ttl", auth_cache_ttl, "3600", 0, 604800),
-	N("auth", "cache_size", auth_cache_size, "100000", 0, 10000000),
-	N("auth", "failure_delay_ms", auth_failure_delay_ms, "1000", 0, 10000),
+        S("server", "hostname", hostname, "mail.example.test"),
+        S("server", "data_dir", data_dir, "./var"),
+        S("server", "user", user, "tresor"),
+        S("server", "log_level", log_level, "info"),
+        N("server", "workers", workers, "4", 1, 64),
+        S("tls", "cert", tls_cert, ""),
+        S("tls", "key", tls_key, ""),
+        S("imap", "listen", imap_listen, "127.0.0.1:10143"),
+        S("imap", "listen_tls", imap_listen_tls, "127.0.0.1:10993"),
+        N("imap", "idle_timeout", imap_idle_timeout, "1800", 2, 86400),
+        N("imap", "append_limit", imap_append_limit, "52428800", 1024, 1073741824),
+        N("imap", "max_connections", imap_max_connections, "20000", 1, 1000000),
+        N("imap", "literal_plus", imap_literal_plus, "1", 0, 1),
+        S("pop3", "listen", pop3_listen, "127.0.0.1:10110"),
+        S("pop3", "listen_tls", pop3_listen_tls, "127.0.0.1:10995"),
+        S("smtp", "listen_mx", smtp_listen_mx, "127.0.0.1:10025"),
+        S("smtp", "listen_submission", smtp_listen_submission, "127.0.0.1:10587"),
+        S("smtp", "listen_submissions", smtp_listen_submissions, "127.0.0.1:10465"),
+        N("auth", "cache_ttl", auth_cache_ttl, "3600", 0, 604800),
+        N("auth", "cache_size", auth_cache_size, "100000", 0, 10000000),
+        N("auth", "failure_delay_ms", auth_failure_delay_ms, "1000", 0, 10000),
 };
 
 static int set_value(struct config *c, const struct config_key *k, const char *value,
-		     char **error_r)
+                     char **error_r)
 {
 	char *p = (char *)c + k->offset;
 	uint64_t v;
@@ -67,9 +71,9 @@ static int set_value(struct config *c, const struct config_key *k, const char *v
 		return 0;
 	}
 	if (!str_to_u64(value, strlen(value), UINT64_MAX, &v) || v < k->min || v > k->max) {
-		*error_r = xasprintf("[%s] %s must be a number from %llu to %llu", k->section,
-				     k->key, (unsigned long long)k->min,
-				     (unsigned long long)k->max);
+		*error_r =
+		        xasprintf("[%s] %s must be a number from %llu to %llu", k->section, k->key,
+		                  (unsigned long long)k->min, (unsigned long long)k->max);
 		return -1;
 	}
 	*(uint64_t *)(void *)p = v;
@@ -112,7 +116,7 @@ static bool section_exists(const char *section)
 
 /* Parses one line; section holds the current [section]. */
 static int parse_line(struct config *c, char *line, char *section, size_t section_size,
-		      char **error_r)
+                      char **error_r)
 {
 	char *s = str_trim(line), *eq, *key, *value;
 	const struct config_key *k;

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define CONFIG_LINE_MAX	 4096
+#define CONFIG_LINE_MAX  4096
 #define CONFIG_VALUE_MAX 1024
 
 struct config {

@@ -12,7 +12,7 @@
 
 static enum log_level log_min = LOG_INFO;
 
-static const char *const level_names[] = { "debug", "info", "warn", "error" };
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 void log_set_level(enum log_level min)
 {
@@ -34,7 +34,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	gmtime_r(&tv.tv_sec, &tm);
 	n = strftime(line, sizeof(line), "ts=%Y-%m-%dT%H:%M:%S", &tm);
 	r = snprintf(line + n, sizeof(line) - n, ".%03ldZ level=%s ", (long)tv.tv_usec / 1000,
-		     level_names[level]);
+	             level_names[level]);
 	n += r > 0 ? (size_t)r : 0;
 	va_start(ap, fmt);
 	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);

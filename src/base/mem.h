@@ -35,7 +35,7 @@ char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0
 	} while (0)
 
 void panic_at(const char *file, int line, const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 3, 4)));
+        __attribute__((noreturn, format(printf, 3, 4)));
 
 #define PANIC(...) panic_at(__FILE__, __LINE__, __VA_ARGS__)
 #define ASSERT(cond)                                                                               \

@@ -32,7 +32,7 @@ struct store *cli_open_store(const struct config *cfg)
 	s = store_open(cfg->data_dir, &error);
 	if (s == NULL)
 		fprintf(stderr, "tresor: cannot open the store in %s: %s\n", cfg->data_dir,
-			error ? error : "unknown error");
+		        error ? error : "unknown error");
 	return s;
 }
 
@@ -49,7 +49,7 @@ static int report(struct store *s, int ret, const char *what, const char *name)
 		break;
 	case STORE_ERR_INVALID:
 		fprintf(stderr, "tresor: %s %s: not allowed (%s)\n", what, name,
-			store_last_error(s));
+		        store_last_error(s));
 		break;
 	default:
 		fprintf(stderr, "tresor: %s %s: %s\n", what, name, store_last_error(s));
@@ -133,7 +133,7 @@ static char *new_password_hash(bool from_stdin)
 		pw = read_password();
 		if (pw == NULL) {
 			fprintf(stderr, "tresor: no password on stdin (one line, 1 to %d bytes)\n",
-				PASSWORD_MAX_LEN);
+			        PASSWORD_MAX_LEN);
 			return NULL;
 		}
 		hash = password_hash(pw);
@@ -161,8 +161,7 @@ static int user_set(struct store *s, const char *verb, const char *address, bool
 			ret = report(s, ret, "domain", strchr(address, '@') + 1);
 		else
 			ret = report(s, ret, "account", address);
-	}
-	else
+	} else
 		ret = report(s, store_user_set_password(s, address, hash), "account", address);
 	free(hash);
 	return ret;
@@ -205,7 +204,7 @@ int cli_user(struct config *cfg, int argc, char **argv)
 	}
 	if (!user_args_valid(argc, argv, from_stdin)) {
 		fprintf(stderr, "usage: tresor user add|passwd ADDRESS [--password-stdin] | "
-				"tresor user del ADDRESS | tresor user list\n");
+		                "tresor user del ADDRESS | tresor user list\n");
 		return 2;
 	}
 	str_lower(argv[1]);
@@ -227,7 +226,7 @@ int cli_user(struct config *cfg, int argc, char **argv)
 int cli_mailbox(struct config *cfg, int argc, char **argv)
 {
 	struct store *s;
-	struct store_user u = { 0 };
+	struct store_user u = {0};
 	struct store_mailbox *boxes = NULL;
 	size_t n = 0, i;
 	int ret;

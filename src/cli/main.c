@@ -28,22 +28,22 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
-	{ "serve", cli_serve, "tresor [-c FILE] serve",
-	  "Runs the server in the foreground: IMAP (and later SMTP and POP3) on the\n"
-	  "addresses of the configuration. Logs one line per event to stderr.\n"
-	  "SIGTERM or SIGINT stop it cleanly. Started as root, it binds its ports\n"
-	  "and then runs as [server] user." },
-	{ "domain", cli_domain, "tresor [-c FILE] domain add|del DOMAIN | domain list",
-	  "Manages the mail domains this server hosts. A domain with accounts\n"
-	  "cannot be deleted." },
-	{ "user", cli_user,
-	  "tresor [-c FILE] user add|passwd ADDRESS [--password-stdin] | user del ADDRESS | "
-	  "user list",
-	  "Manages accounts. add creates the account with INBOX, Sent, Drafts, Trash,\n"
-	  "Junk and Archive. Without --password-stdin a password is generated and\n"
-	  "printed once; with it, one line is read from standard input." },
-	{ "mailbox", cli_mailbox, "tresor [-c FILE] mailbox list ADDRESS",
-	  "Lists the mailboxes of an account with their message counts." },
+        {"serve", cli_serve, "tresor [-c FILE] serve",
+         "Runs the server in the foreground: IMAP (and later SMTP and POP3) on the\n"
+         "addresses of the configuration. Logs one line per event to stderr.\n"
+         "SIGTERM or SIGINT stop it cleanly. Started as root, it binds its ports\n"
+         "and then runs as [server] user."},
+        {"domain", cli_domain, "tresor [-c FILE] domain add|del DOMAIN | domain list",
+         "Manages the mail domains this server hosts. A domain with accounts\n"
+         "cannot be deleted."},
+        {"user", cli_user,
+         "tresor [-c FILE] user add|passwd ADDRESS [--password-stdin] | user del ADDRESS | "
+         "user list",
+         "Manages accounts. add creates the account with INBOX, Sent, Drafts, Trash,\n"
+         "Junk and Archive. Without --password-stdin a password is generated and\n"
+         "printed once; with it, one line is read from standard input."},
+        {"mailbox", cli_mailbox, "tresor [-c FILE] mailbox list ADDRESS",
+         "Lists the mailboxes of an account with their message counts."},
 };
 
 static void usage(FILE *f)
@@ -54,8 +54,8 @@ static void usage(FILE *f)
 	for (i = 0; i < N_ELEMENTS(subcommands); i++)
 		fprintf(f, "  %s\n", subcommands[i].usage);
 	fprintf(f, "  tresor help COMMAND\n  tresor version\n\n"
-		   "Without -c, ./tresor.conf is read if present, else built-in defaults.\n"
-		   "See docs/configuration.md.\n");
+	           "Without -c, ./tresor.conf is read if present, else built-in defaults.\n"
+	           "See docs/configuration.md.\n");
 }
 
 static const struct subcommand *find(const char *name)

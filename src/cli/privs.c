@@ -62,9 +62,9 @@ int cli_prepare_data_dir(const struct config *cfg)
 	pw = getpwnam(cfg->user);
 	if (pw == NULL) {
 		fprintf(stderr,
-			"tresor: user '%s' does not exist; create it (adduser --system --group "
-			"%s) or set [server] user\n",
-			cfg->user, cfg->user);
+		        "tresor: user '%s' does not exist; create it (adduser --system --group "
+		        "%s) or set [server] user\n",
+		        cfg->user, cfg->user);
 		return -1;
 	}
 	chown_tree(cfg->data_dir, pw->pw_uid, pw->pw_gid, 0);

@@ -35,8 +35,8 @@
 #include <string.h>
 
 /* Failure throttling: first delay, cap, and how long a quiet address is remembered. */
-#define THROTTLE_BASE_MS      500
-#define THROTTLE_MAX_MS	      15000
+#define THROTTLE_BASE_MS       500
+#define THROTTLE_MAX_MS        15000
 #define THROTTLE_QUIET_SECONDS 900
 
 struct server {
@@ -105,10 +105,10 @@ static int open_listeners(struct server *srv)
 {
 	char *error = NULL;
 
-	if (listener_open(srv->base, srv->cfg->imap_listen, on_imap, srv, &srv->listeners,
-			  &error) < 0 ||
+	if (listener_open(srv->base, srv->cfg->imap_listen, on_imap, srv, &srv->listeners, &error) <
+	            0 ||
 	    listener_open(srv->base, srv->cfg->imap_listen_tls, on_imaps, srv, &srv->listeners,
-			  &error) < 0) {
+	                  &error) < 0) {
 		fprintf(stderr, "tresor: %s\n", error);
 		free(error);
 		return -1;
@@ -123,7 +123,7 @@ static int check_store(struct server *srv)
 
 	if (s == NULL) {
 		fprintf(stderr, "tresor: cannot open the store in %s: %s\n", srv->cfg->data_dir,
-			error ? error : "unknown error");
+		        error ? error : "unknown error");
 		return -1;
 	}
 	store_close(&s);
@@ -137,8 +137,8 @@ static int start_privileged(struct server *srv)
 
 	if (cli_prepare_data_dir(srv->cfg) < 0)
 		return -1;
-	srv->tls_ctx = tls_server_ctx_new(srv->cfg->tls_cert, srv->cfg->tls_key,
-					  srv->cfg->data_dir, srv->cfg->hostname, &error);
+	srv->tls_ctx = tls_server_ctx_new(srv->cfg->tls_cert, srv->cfg->tls_key, srv->cfg->data_dir,
+	                                  srv->cfg->hostname, &error);
 	if (srv->tls_ctx == NULL) {
 		fprintf(stderr, "tresor: TLS: %s\n", error);
 		free(error);
@@ -157,11 +157,11 @@ static void start_services(struct server *srv)
 	srv->changes = wakeup_new(srv->base, on_mailbox_changed, srv);
 	store_set_notify(on_store_change, srv->changes);
 	srv->workers = worker_pool_new(srv->base, (size_t)srv->cfg->workers, worker_store_open,
-				       worker_store_close, srv);
+	                               worker_store_close, srv);
 	srv->auth_cache = auth_cache_new((size_t)srv->cfg->auth_cache_size,
-					 (unsigned)srv->cfg->auth_cache_ttl);
+	                                 (unsigned)srv->cfg->auth_cache_ttl);
 	srv->throttle = throttle_new(THROTTLE_BASE_MS, THROTTLE_MAX_MS, THROTTLE_QUIET_SECONDS,
-				     THROTTLE_MAX_IPS);
+	                             THROTTLE_MAX_IPS);
 	memset(&deps, 0, sizeof(deps));
 	deps.base = srv->base;
 	deps.config = srv->cfg;
@@ -219,9 +219,9 @@ int cli_serve(struct config *cfg, int argc, char **argv)
 		goto out;
 	start_services(&srv);
 	log_info("server event=start hostname=%s data_dir=%s imap=%s imaps=%s workers=%llu",
-		 cfg->hostname, cfg->data_dir, cfg->imap_listen[0] ? cfg->imap_listen : "off",
-		 cfg->imap_listen_tls[0] ? cfg->imap_listen_tls : "off",
-		 (unsigned long long)cfg->workers);
+	         cfg->hostname, cfg->data_dir, cfg->imap_listen[0] ? cfg->imap_listen : "off",
+	         cfg->imap_listen_tls[0] ? cfg->imap_listen_tls : "off",
+	         (unsigned long long)cfg->workers);
 	event_base_dispatch(srv.base);
 	ret = 0;
 out:

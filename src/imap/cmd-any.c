@@ -26,11 +26,12 @@ void imap_write_capabilities(struct imap_session *s)
 		imap_printf(s, " STARTTLS");
 	if (s->state == IMAP_STATE_NOT_AUTH)
 		imap_printf(s, login_ok ? " AUTH=PLAIN AUTH=LOGIN" : " LOGINDISABLED");
-	imap_printf(s, " SASL-IR %s ID ENABLE IDLE NAMESPACE UNSELECT CHILDREN SPECIAL-USE"
-		       " CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES"
-		       " CONDSTORE QRESYNC STATUS=SIZE UIDPLUS MOVE BINARY APPENDLIMIT=%llu",
-		    s->server->deps.config->imap_literal_plus ? "LITERAL+" : "LITERAL-",
-		    (unsigned long long)s->server->deps.config->imap_append_limit);
+	imap_printf(s,
+	            " SASL-IR %s ID ENABLE IDLE NAMESPACE UNSELECT CHILDREN SPECIAL-USE"
+	            " CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES"
+	            " CONDSTORE QRESYNC STATUS=SIZE UIDPLUS MOVE BINARY APPENDLIMIT=%llu",
+	            s->server->deps.config->imap_literal_plus ? "LITERAL+" : "LITERAL-",
+	            (unsigned long long)s->server->deps.config->imap_append_limit);
 }
 
 void imap_cmd_capability(struct imap_session *s)
@@ -64,7 +65,8 @@ void imap_cmd_logout(struct imap_session *s)
 void imap_cmd_id(struct imap_session *s)
 {
 	/* RFC 2971 3.1: the argument is a list of field/value pairs or NIL. */
-	if (s->n_args != 1 || (s->args[0].type != IMAP_ARG_LIST && s->args[0].type != IMAP_ARG_NIL)) {
+	if (s->n_args != 1 ||
+	    (s->args[0].type != IMAP_ARG_LIST && s->args[0].type != IMAP_ARG_NIL)) {
 		imap_bad(s, "ID expects a parameter list or NIL");
 		return;
 	}
@@ -137,4 +139,4 @@ static void run_none(struct imap_session *s)
 {
 }
 
-const struct imap_cmd_def imap_cmd_none = { "", IMAP_STATE_ANY, IMAP_CMD_LOOP, run_none };
+const struct imap_cmd_def imap_cmd_none = {"", IMAP_STATE_ANY, IMAP_CMD_LOOP, run_none};

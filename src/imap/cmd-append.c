@@ -37,7 +37,7 @@ static bool keyword_ok(const char *k, size_t len)
 }
 
 bool imap_parse_flag_list(struct imap_session *s, const struct imap_arg *list, unsigned *flags_r,
-			  const char **keywords_r)
+                          const char **keywords_r)
 {
 	char *kw = imap_arena_alloc(&s->arena, STORE_KEYWORDS_MAX + 1);
 	size_t i, used = 0;
@@ -76,8 +76,8 @@ void imap_cmd_append(struct imap_session *s)
 {
 	const char *name = imap_mailbox_arg(s, 0);
 	const struct imap_arg *msg;
-	struct store_mailbox box = { 0 };
-	struct store_new_entry target = { 0 };
+	struct store_mailbox box = {0};
+	struct store_new_entry target = {0};
 	struct store_prepared prep;
 	time_t date = time(NULL);
 	int tz = 0, ret;
@@ -121,7 +121,7 @@ void imap_cmd_append(struct imap_session *s)
 	store_prepared_deinit(&prep);
 	if (ret < 0) {
 		log_error("imap session=%s event=append-failed error=\"%s\"", s->conn->id,
-			  store_last_error(s->store));
+		          store_last_error(s->store));
 		imap_store_error(s, ret, NULL);
 	} else {
 		imap_tagged(s, "OK [APPENDUID %u %u] APPEND completed", box.uidvalidity, uid);

@@ -20,7 +20,7 @@
 static void do_copy(struct imap_session *s, bool move)
 {
 	const char *cmd = move ? "MOVE" : "COPY", *name;
-	struct store_mailbox box = { 0 };
+	struct store_mailbox box = {0};
 	struct store_uid_range *ranges;
 	uint32_t *seqs, *src = NULL, *dst = NULL, uidvalidity = 0;
 	size_t n, n_ranges = 0, n_done = 0;
@@ -44,8 +44,8 @@ static void do_copy(struct imap_session *s, bool move)
 	}
 	ranges = imap_msgset_uid_ranges(s, seqs, n, &n_ranges);
 	if (ret == STORE_OK && n_ranges > 0)
-		ret = store_copy(s->store, s->view->mailbox_id, ranges, n_ranges, box.id, move, &src,
-				 &dst, &n_done, &uidvalidity);
+		ret = store_copy(s->store, s->view->mailbox_id, ranges, n_ranges, box.id, move,
+		                 &src, &dst, &n_done, &uidvalidity);
 	store_mailbox_deinit(&box);
 	if (ret < 0) {
 		imap_store_error(s, ret, NULL);

@@ -47,7 +47,6 @@ struct list_req {
 	size_t n_subs;
 };
 
-
 static bool char_eq(char p, char n, bool fold)
 {
 	return fold ? toupper((unsigned char)p) == toupper((unsigned char)n) : p == n;
@@ -61,7 +60,8 @@ static bool char_eq(char p, char n, bool fold)
 static bool pattern_match(const char *pat, const char *name)
 {
 	size_t pl = strlen(pat), nl = strlen(name), i, j;
-	bool inbox = strncasecmp(name, "INBOX", 5) == 0 && (name[5] == '\0' || name[5] == STORE_SEP);
+	bool inbox =
+	        strncasecmp(name, "INBOX", 5) == 0 && (name[5] == '\0' || name[5] == STORE_SEP);
 	bool *prev = xcalloc(nl + 1, sizeof(bool)), *cur = xcalloc(nl + 1, sizeof(bool)), *t, ok;
 
 	prev[0] = true;
@@ -149,7 +149,7 @@ static void write_attr(struct imap_session *s, const char *attr, bool *first)
 }
 
 static void write_entry(struct imap_session *s, const struct list_req *r, const char *name,
-			const struct store_mailbox *box, bool childinfo)
+                        const struct store_mailbox *box, bool childinfo)
 {
 	bool first = true, lsub = r->opts & LIST_LSUB;
 
@@ -253,13 +253,13 @@ static const struct {
 	unsigned bit;
 	bool selection;
 } list_opts[] = {
-	{ "SUBSCRIBED", LIST_SEL_SUBSCRIBED, true },
-	{ "REMOTE", 0, true },
-	{ "RECURSIVEMATCH", LIST_SEL_RECURSIVEMATCH, true },
-	{ "SPECIAL-USE", LIST_SEL_SPECIAL_USE, true },
-	{ "SUBSCRIBED", LIST_RET_SUBSCRIBED, false },
-	{ "CHILDREN", LIST_RET_CHILDREN, false },
-	{ "SPECIAL-USE", LIST_RET_SPECIAL_USE, false },
+        {"SUBSCRIBED", LIST_SEL_SUBSCRIBED, true},
+        {"REMOTE", 0, true},
+        {"RECURSIVEMATCH", LIST_SEL_RECURSIVEMATCH, true},
+        {"SPECIAL-USE", LIST_SEL_SPECIAL_USE, true},
+        {"SUBSCRIBED", LIST_RET_SUBSCRIBED, false},
+        {"CHILDREN", LIST_RET_CHILDREN, false},
+        {"SPECIAL-USE", LIST_RET_SPECIAL_USE, false},
 };
 
 static bool parse_opts(struct list_req *r, const struct imap_arg *list, bool selection)
@@ -276,7 +276,8 @@ static bool parse_opts(struct list_req *r, const struct imap_arg *list, bool sel
 			continue;
 		}
 		for (j = 0; j < N_ELEMENTS(list_opts); j++) {
-			if (list_opts[j].selection == selection && imap_arg_atom_eq(a, list_opts[j].name))
+			if (list_opts[j].selection == selection &&
+			    imap_arg_atom_eq(a, list_opts[j].name))
 				break;
 		}
 		if (j == N_ELEMENTS(list_opts))
@@ -332,7 +333,9 @@ static bool parse_list(struct imap_session *s, struct list_req *r, bool lsub)
 	if (pats->type == IMAP_ARG_LIST && !lsub) {
 		for (k = 0; k < pats->list_count && k < IMAP_LIST_PATTERNS_MAX; k++) {
 			const char *raw = imap_arg_astring(&pats->list[k], &s->arena);
-			char *full = raw ? imap_arena_alloc(&s->arena, strlen(ref) + strlen(raw) + 1) : NULL;
+			char *full =
+			        raw ? imap_arena_alloc(&s->arena, strlen(ref) + strlen(raw) + 1)
+			            : NULL;
 			if (full == NULL || strlen(raw) > IMAP_LIST_PATTERN_MAX) {
 				imap_bad(s, "Invalid pattern");
 				return false;

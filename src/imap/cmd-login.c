@@ -43,7 +43,7 @@ static bool login_allowed(struct imap_session *s)
 static void check_credentials(struct imap_session *s, const char *user, const char *password)
 {
 	const struct config *cfg = s->server->deps.config;
-	struct store_user u = { 0 };
+	struct store_user u = {0};
 	char *address = xstrdup(user);
 	unsigned delay;
 	int ret;
@@ -51,8 +51,8 @@ static void check_credentials(struct imap_session *s, const char *user, const ch
 	str_lower(address);
 	delay = throttle_delay_ms(s->server->deps.throttle, s->conn->peer_ip, time(NULL));
 	ret = store_user_lookup(s->store, address, &u);
-	if (ret == STORE_OK && auth_verify(s->server->deps.auth_cache, address, password,
-					   u.password_hash)) {
+	if (ret == STORE_OK &&
+	    auth_verify(s->server->deps.auth_cache, address, password, u.password_hash)) {
 		throttle_success(s->server->deps.throttle, s->conn->peer_ip);
 		s->user_id = u.id;
 		free(s->user);
@@ -60,7 +60,7 @@ static void check_credentials(struct imap_session *s, const char *user, const ch
 		address = NULL;
 		imap_session_enter_state(s, IMAP_STATE_AUTH);
 		log_info("imap session=%s event=login user=%s ip=%s", s->conn->id, s->user,
-			 s->conn->peer_ip);
+		         s->conn->peer_ip);
 		imap_printf(s, "%s OK [CAPABILITY ", s->tag);
 		imap_write_capabilities(s);
 		imap_printf(s, "] Logged in\r\n");
@@ -71,7 +71,7 @@ static void check_credentials(struct imap_session *s, const char *user, const ch
 
 		throttle_fail(s->server->deps.throttle, s->conn->peer_ip, time(NULL));
 		log_info("imap session=%s event=login-failed user=%s ip=%s", s->conn->id,
-			 log_safe(safe, address, strlen(address)), s->conn->peer_ip);
+		         log_safe(safe, address, strlen(address)), s->conn->peer_ip);
 		s->reply_delay_ms = (unsigned)cfg->auth_failure_delay_ms + delay;
 		imap_tagged(s, "NO [AUTHENTICATIONFAILED] Authentication failed");
 	}
@@ -104,8 +104,7 @@ static void sasl_verify(struct imap_session *s)
 	sasl_free(&s->sasl);
 }
 
-const struct imap_cmd_def imap_sasl_verify = { "AUTHENTICATE", IMAP_STATE_NOT_AUTH, 0,
-					       sasl_verify };
+const struct imap_cmd_def imap_sasl_verify = {"AUTHENTICATE", IMAP_STATE_NOT_AUTH, 0, sasl_verify};
 
 /*
  * One SASL step. Returns true when the credentials are complete and must be
@@ -127,7 +126,7 @@ static void sasl_advance(struct imap_session *s, const char *data, size_t len)
 		return;
 	case SASL_FAIL:
 		imap_bad(s, sasl_cancelled(s->sasl) ? "AUTHENTICATE cancelled"
-						    : "Malformed SASL response");
+		                                    : "Malformed SASL response");
 		sasl_free(&s->sasl);
 		return;
 	}

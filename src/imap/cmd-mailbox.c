@@ -21,10 +21,10 @@ static const struct {
 	const char *name;
 	unsigned bit;
 } special_uses[] = {
-	{ "\\All", STORE_USE_ALL },	    { "\\Archive", STORE_USE_ARCHIVE },
-	{ "\\Drafts", STORE_USE_DRAFTS },   { "\\Flagged", STORE_USE_FLAGGED },
-	{ "\\Junk", STORE_USE_JUNK },	    { "\\Sent", STORE_USE_SENT },
-	{ "\\Trash", STORE_USE_TRASH },
+        {"\\All", STORE_USE_ALL},       {"\\Archive", STORE_USE_ARCHIVE},
+        {"\\Drafts", STORE_USE_DRAFTS}, {"\\Flagged", STORE_USE_FLAGGED},
+        {"\\Junk", STORE_USE_JUNK},     {"\\Sent", STORE_USE_SENT},
+        {"\\Trash", STORE_USE_TRASH},
 };
 
 void imap_write_special_use(struct imap_session *s, unsigned bits, bool *first)

@@ -47,7 +47,7 @@ static bool parse_u64(const struct imap_arg *a, uint64_t max, uint64_t *v_r)
 
 /* RFC 7162 3.2.5: (QRESYNC (uidvalidity modseq [known-uids [seq-match-data]])) */
 static bool parse_qresync(struct imap_session *s, const struct imap_arg *list, size_t n,
-			  struct qresync_param *q)
+                          struct qresync_param *q)
 {
 	uint64_t v;
 
@@ -84,7 +84,7 @@ static bool parse_select_params(struct imap_session *s, struct qresync_param *q)
 		if (imap_arg_atom_eq(&list[i], "CONDSTORE")) {
 			s->condstore = true;
 		} else if (imap_arg_atom_eq(&list[i], "QRESYNC") && i + 1 < s->args[1].list_count &&
-			   list[i + 1].type == IMAP_ARG_LIST) {
+		           list[i + 1].type == IMAP_ARG_LIST) {
 			if (!s->qresync) {
 				imap_bad(s, "QRESYNC must be enabled first");
 				return false;
@@ -119,7 +119,7 @@ static int load_view(struct imap_session *s, const struct store_mailbox *box, bo
 	v->recent_uid = box->recent_uid;
 	for (i = 0; i < n; i++) {
 		imap_view_append(v, entries[i].uid, entries[i].flags, entries[i].keywords,
-				 entries[i].modseq);
+		                 entries[i].modseq);
 		entries[i].keywords = NULL;
 	}
 	if (box->uidnext > v->uidnext)
@@ -136,14 +136,15 @@ static void write_flag_lists(struct imap_session *s)
 	char *kw = imap_view_keywords(s->view);
 
 	imap_untagged(s, "FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s%s)",
-		      *kw ? " " : "", kw);
+	              *kw ? " " : "", kw);
 	if (s->view->readonly)
 		imap_untagged(s, "OK [PERMANENTFLAGS ()] Read-only mailbox");
 	else
-		imap_untagged(s,
-			      "OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s%s "
-			      "\\*)] Flags permitted",
-			      *kw ? " " : "", kw);
+		imap_untagged(
+		        s,
+		        "OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s%s "
+		        "\\*)] Flags permitted",
+		        *kw ? " " : "", kw);
 	free(kw);
 }
 
@@ -202,8 +203,8 @@ static void write_qresync(struct imap_session *s, const struct qresync_param *q)
 static void do_select(struct imap_session *s, bool readonly)
 {
 	const char *name = imap_mailbox_arg(s, 0);
-	struct qresync_param q = { 0 };
-	struct store_mailbox box = { 0 };
+	struct qresync_param q = {0};
+	struct store_mailbox box = {0};
 	bool had = s->view != NULL;
 	int ret;
 
@@ -226,7 +227,7 @@ static void do_select(struct imap_session *s, bool readonly)
 	if (q.given)
 		write_qresync(s, &q);
 	imap_tagged(s, "OK [%s] %s completed", readonly ? "READ-ONLY" : "READ-WRITE",
-		    readonly ? "EXAMINE" : "SELECT");
+	            readonly ? "EXAMINE" : "SELECT");
 }
 
 void imap_cmd_select(struct imap_session *s)

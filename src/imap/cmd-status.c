@@ -17,10 +17,10 @@ static const struct {
 	const char *name;
 	unsigned bit;
 } status_items[] = {
-	{ "MESSAGES", IMAP_STATUS_MESSAGES }, { "RECENT", IMAP_STATUS_RECENT },
-	{ "UIDNEXT", IMAP_STATUS_UIDNEXT },   { "UIDVALIDITY", IMAP_STATUS_UIDVALIDITY },
-	{ "UNSEEN", IMAP_STATUS_UNSEEN },     { "DELETED", IMAP_STATUS_DELETED },
-	{ "SIZE", IMAP_STATUS_SIZE },	      { "HIGHESTMODSEQ", IMAP_STATUS_HIGHESTMODSEQ },
+        {"MESSAGES", IMAP_STATUS_MESSAGES}, {"RECENT", IMAP_STATUS_RECENT},
+        {"UIDNEXT", IMAP_STATUS_UIDNEXT},   {"UIDVALIDITY", IMAP_STATUS_UIDVALIDITY},
+        {"UNSEEN", IMAP_STATUS_UNSEEN},     {"DELETED", IMAP_STATUS_DELETED},
+        {"SIZE", IMAP_STATUS_SIZE},         {"HIGHESTMODSEQ", IMAP_STATUS_HIGHESTMODSEQ},
 };
 
 bool imap_status_items_parse(const struct imap_arg *list, unsigned *items_r)
@@ -64,8 +64,7 @@ static unsigned long long value_of(const struct store_status *st, unsigned bit)
 	}
 }
 
-int imap_write_status(struct imap_session *s, const char *name, uint64_t mailbox_id,
-		      unsigned items)
+int imap_write_status(struct imap_session *s, const char *name, uint64_t mailbox_id, unsigned items)
 {
 	struct store_status st;
 	size_t j;
@@ -80,7 +79,7 @@ int imap_write_status(struct imap_session *s, const char *name, uint64_t mailbox
 	for (j = 0; j < sizeof(status_items) / sizeof(status_items[0]); j++) {
 		if (items & status_items[j].bit) {
 			imap_printf(s, "%s%s %llu", first ? "" : " ", status_items[j].name,
-				    value_of(&st, status_items[j].bit));
+			            value_of(&st, status_items[j].bit));
 			first = false;
 		}
 	}
@@ -91,7 +90,7 @@ int imap_write_status(struct imap_session *s, const char *name, uint64_t mailbox
 void imap_cmd_status(struct imap_session *s)
 {
 	const char *name = imap_mailbox_arg(s, 0);
-	struct store_mailbox box = { 0 };
+	struct store_mailbox box = {0};
 	unsigned items;
 	int ret;
 

@@ -55,7 +55,7 @@ static bool parse_store(struct imap_session *s, struct store_req *r)
 		if (m->list_count != 2 || !imap_arg_atom_eq(&m->list[0], "UNCHANGEDSINCE") ||
 		    m->list[1].type != IMAP_ARG_ATOM ||
 		    !str_to_u64(m->list[1].str, m->list[1].len, UINT64_MAX >> 1,
-				&r->unchangedsince)) {
+		                &r->unchangedsince)) {
 			imap_bad(s, "Invalid STORE modifier");
 			return false;
 		}
@@ -116,7 +116,7 @@ static void write_modified(struct imap_session *s, const uint32_t *failed, size_
 	buf_init(&set, 0);
 	imap_seqset_write(&set, nums, k);
 	imap_tagged(s, "OK [MODIFIED %s] Conditional STORE failed for some messages",
-		    set.data ? set.data : "");
+	            set.data ? set.data : "");
 	buf_deinit(&set);
 	free(nums);
 }
@@ -130,7 +130,7 @@ static void write_silent_modseqs(struct imap_session *s, const struct store_chan
 		seq = imap_view_seq(s->view, ch[i].uid);
 		if (seq != 0)
 			imap_printf(s, "* %zu FETCH (UID %u MODSEQ (%llu))\r\n", seq, ch[i].uid,
-				    (unsigned long long)ch[i].modseq);
+			            (unsigned long long)ch[i].modseq);
 	}
 }
 
@@ -153,8 +153,8 @@ void imap_cmd_store(struct imap_session *s)
 	ranges = imap_msgset_uid_ranges(s, seqs, n, &n_ranges);
 	if (n_ranges > 0) {
 		ret = store_flags(s->store, s->view->mailbox_id, ranges, n_ranges, r.mode, r.flags,
-				  r.keywords, r.unchangedsince, &changes, &n_changes, &failed,
-				  &n_failed);
+		                  r.keywords, r.unchangedsince, &changes, &n_changes, &failed,
+		                  &n_failed);
 		if (ret < 0) {
 			imap_store_error(s, ret, NULL);
 			return;

@@ -46,7 +46,7 @@ struct imap_arg;
 /* A flag list to system flags and a space-separated keyword string (arena);
  * false if a flag is invalid (\Recent, unknown system flag, bad keyword). */
 bool imap_parse_flag_list(struct imap_session *s, const struct imap_arg *list, unsigned *flags_r,
-			  const char **keywords_r);
+                          const char **keywords_r);
 /* Special-use attributes as LIST writes them. */
 void imap_write_special_use(struct imap_session *s, unsigned bits, bool *first);
 

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
-static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-				    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
 static bool digits(const char *s, size_t n, int *v_r)
 {
@@ -71,8 +71,8 @@ void imap_datetime_format(time_t t, int tz_minutes, char out[IMAP_DATETIME_LEN +
 
 	gmtime_r(&local, &tm);
 	snprintf(tmp, sizeof(tmp), "%02d-%s-%04d %02d:%02d:%02d %c%02d%02d", tm.tm_mday,
-		 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 tz_minutes < 0 ? '-' : '+', (tz / 60) % 100, tz % 60);
+	         months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	         tz_minutes < 0 ? '-' : '+', (tz / 60) % 100, tz % 60);
 	memcpy(out, tmp, IMAP_DATETIME_LEN);
 	out[IMAP_DATETIME_LEN] = '\0';
 }

@@ -36,7 +36,7 @@ void imap_server_shutdown(struct imap_server *server);
 void imap_server_free(struct imap_server **_server);
 /* Takes over an accepted socket; implicit_tls for the imaps listener. */
 void imap_accept(struct imap_server *server, int fd, const struct sockaddr *peer,
-		 socklen_t peer_len, bool implicit_tls);
+                 socklen_t peer_len, bool implicit_tls);
 /* A change was committed to mailbox_id (loop thread). */
 void imap_mailbox_changed(struct imap_server *server, uint64_t mailbox_id);
 /* Number of open sessions. */

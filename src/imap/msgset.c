@@ -36,8 +36,7 @@ static int from_saved(struct imap_session *s, uint32_t **seqs_r, size_t *n_r)
 	return 0;
 }
 
-int imap_msgset(struct imap_session *s, const struct imap_arg *arg, uint32_t **seqs_r,
-		size_t *n_r)
+int imap_msgset(struct imap_session *s, const struct imap_arg *arg, uint32_t **seqs_r, size_t *n_r)
 {
 	const struct imap_view *v = s->view;
 	struct imap_seqset set, res;
@@ -76,7 +75,7 @@ int imap_msgset(struct imap_session *s, const struct imap_arg *arg, uint32_t **s
 }
 
 struct store_uid_range *imap_msgset_uid_ranges(struct imap_session *s, const uint32_t *seqs,
-					       size_t n, size_t *n_ranges_r)
+                                               size_t n, size_t *n_ranges_r)
 {
 	struct store_uid_range *r = imap_arena_alloc_array(&s->arena, n + 1, sizeof(*r));
 	size_t i, k = 0;

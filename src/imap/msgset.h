@@ -21,10 +21,9 @@ struct store_uid_range;
  * *seqs_r holding ascending sequence numbers (arena), or -1 after a tagged
  * BAD has been written.
  */
-int imap_msgset(struct imap_session *s, const struct imap_arg *arg, uint32_t **seqs_r,
-		size_t *n_r);
+int imap_msgset(struct imap_session *s, const struct imap_arg *arg, uint32_t **seqs_r, size_t *n_r);
 /* The UIDs of seqs as store ranges (arena). */
 struct store_uid_range *imap_msgset_uid_ranges(struct imap_session *s, const uint32_t *seqs,
-					       size_t n, size_t *n_ranges_r);
+                                               size_t n, size_t *n_ranges_r);
 
 #endif

@@ -110,9 +110,9 @@ static const struct {
 	unsigned bit;
 	const char *name;
 } system_flags[] = {
-	{ STORE_FLAG_ANSWERED, "\\Answered" }, { STORE_FLAG_FLAGGED, "\\Flagged" },
-	{ STORE_FLAG_DELETED, "\\Deleted" },   { STORE_FLAG_SEEN, "\\Seen" },
-	{ STORE_FLAG_DRAFT, "\\Draft" },
+        {STORE_FLAG_ANSWERED, "\\Answered"}, {STORE_FLAG_FLAGGED, "\\Flagged"},
+        {STORE_FLAG_DELETED, "\\Deleted"},   {STORE_FLAG_SEEN, "\\Seen"},
+        {STORE_FLAG_DRAFT, "\\Draft"},
 };
 
 void imap_buf_flags(struct evbuffer *out, unsigned flags, const char *keywords, bool recent)
@@ -164,7 +164,7 @@ void imap_store_error(struct imap_session *s, int err, const char *what)
 		break;
 	case STORE_ERR_HASCHILD:
 		imap_tagged(s, "NO [HASCHILDREN] %s",
-			    what ? what : "Mailbox has children; delete them first");
+		            what ? what : "Mailbox has children; delete them first");
 		break;
 	default:
 		imap_tagged(s, "NO [UNAVAILABLE] Temporary failure, try again later");

@@ -540,7 +540,8 @@ static enum tri eval_view_key(struct imap_search_eval *ev, const struct enode *e
 	case IMAP_SKEY_SEQSET:
 		if (e->saved)
 			return tri_of(saved_contains(ev, m->uid));
-		return tri_of(m->idx < UINT32_MAX && imap_seqset_resolved_contains(&e->set, (uint32_t)m->idx + 1));
+		return tri_of(m->idx < UINT32_MAX &&
+		              imap_seqset_resolved_contains(&e->set, (uint32_t)m->idx + 1));
 	case IMAP_SKEY_UIDSET:
 		return tri_of(e->saved ? saved_contains(ev, m->uid)
 		                       : imap_seqset_resolved_contains(&e->set, m->uid));

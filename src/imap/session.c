@@ -56,7 +56,7 @@ static const char *state_name(enum imap_state st)
 void imap_session_enter_state(struct imap_session *s, enum imap_state next)
 {
 	log_debug("imap session=%s state=%s next=%s", s->conn->id, state_name(s->state),
-		  state_name(next));
+	          state_name(next));
 	s->state = next;
 }
 
@@ -159,8 +159,10 @@ static void on_end(struct conn *c, void *ctx, enum conn_end why)
 	struct imap_session *s = ctx;
 
 	log_info("imap session=%s event=disconnect reason=%s user=%s", c->id,
-		 why == CONN_END_TIMEOUT ? "timeout" : why == CONN_END_EOF ? "eof" : "error",
-		 s->user ? s->user : "-");
+	         why == CONN_END_TIMEOUT ? "timeout"
+	         : why == CONN_END_EOF   ? "eof"
+	                                 : "error",
+	         s->user ? s->user : "-");
 	if (why == CONN_END_TIMEOUT && !s->busy) {
 		/* RFC 9051 5.4: tell the client why before closing. */
 		session_close(s, "* BYE Autologout; idle for too long\r\n");
@@ -197,7 +199,7 @@ static void session_close(struct imap_session *s, const char *bye)
 }
 
 void imap_accept(struct imap_server *server, int fd, const struct sockaddr *peer,
-		 socklen_t peer_len, bool implicit_tls)
+                 socklen_t peer_len, bool implicit_tls)
 {
 	const struct config *cfg = server->deps.config;
 	struct imap_session *s;
@@ -205,7 +207,7 @@ void imap_accept(struct imap_server *server, int fd, const struct sockaddr *peer
 	s = xcalloc(1, sizeof(*s));
 	s->server = server;
 	s->conn = conn_new(server->deps.base, fd, peer, peer_len,
-			   implicit_tls ? server->deps.tls_ctx : NULL);
+	                   implicit_tls ? server->deps.tls_ctx : NULL);
 	conn_set_cbs(s->conn, on_read, on_end, on_flushed, s);
 	conn_set_idle_timeout(s->conn, (unsigned)cfg->imap_idle_timeout);
 	s->state = IMAP_STATE_NOT_AUTH;
@@ -215,7 +217,7 @@ void imap_accept(struct imap_server *server, int fd, const struct sockaddr *peer
 	imap_arena_init(&s->arena, 0);
 	imap_server_link(server, s);
 	log_info("imap session=%s event=connect ip=%s local=%s tls=%s", s->conn->id,
-		 s->conn->peer_ip, s->conn->local, implicit_tls ? "yes" : "no");
+	         s->conn->peer_ip, s->conn->local, implicit_tls ? "yes" : "no");
 	if (server->n_sessions > cfg->imap_max_connections) {
 		session_close(s, "* BYE Too many connections, try again later\r\n");
 		return;
@@ -284,7 +286,7 @@ static void log_command(struct imap_session *s)
 	ms = (now.tv_sec - s->cmd_start.tv_sec) * 1000 +
 	     (now.tv_nsec - s->cmd_start.tv_nsec) / 1000000;
 	log_debug("imap session=%s user=%s cmd=%s%s ms=%ld", s->conn->id, s->user ? s->user : "-",
-		  s->uid ? "UID-" : "", s->def->name, ms);
+	          s->uid ? "UID-" : "", s->def->name, ms);
 	s->cmd_start.tv_sec = 0;
 }
 
@@ -304,7 +306,7 @@ static void command_finished(struct imap_session *s)
 		return;
 	}
 	if (s->reply_delay_ms > 0) {
-		struct timeval tv = { s->reply_delay_ms / 1000, (s->reply_delay_ms % 1000) * 1000 };
+		struct timeval tv = {s->reply_delay_ms / 1000, (s->reply_delay_ms % 1000) * 1000};
 
 		/* The reply (a failed login) and the next command wait. */
 		s->reply_delay_ms = 0;
@@ -347,7 +349,7 @@ static void run_done(void *ctx)
 static bool too_many_bad(const struct imap_session *s)
 {
 	unsigned max = s->state == IMAP_STATE_NOT_AUTH ? IMAP_BAD_BEFORE_LOGIN_MAX
-						       : IMAP_BAD_AFTER_LOGIN_MAX;
+	                                               : IMAP_BAD_AFTER_LOGIN_MAX;
 	return s->bad_commands > max;
 }
 
@@ -473,7 +475,7 @@ static void start_literal(struct imap_session *s, uint64_t size, bool nonsync)
 		refusal = "BAD [TOOBIG] Non-synchronizing literal over 4096 bytes (LITERAL-)";
 	else if (size > limit || limit - s->command_literals < size)
 		refusal = append ? "NO [TOOBIG] Message is larger than APPENDLIMIT"
-				 : "BAD [TOOBIG] Literal too large";
+		                 : "BAD [TOOBIG] Literal too large";
 	if (refusal != NULL) {
 		refuse_command(s, refusal);
 		if (nonsync) {

@@ -37,13 +37,13 @@ enum imap_state {
 	IMAP_STATE_SELECTED = 1 << 2,
 	IMAP_STATE_LOGOUT = 1 << 3,
 };
-#define IMAP_STATE_ANY	   (IMAP_STATE_NOT_AUTH | IMAP_STATE_AUTH | IMAP_STATE_SELECTED)
-#define IMAP_STATE_AUTHED  (IMAP_STATE_AUTH | IMAP_STATE_SELECTED)
+#define IMAP_STATE_ANY    (IMAP_STATE_NOT_AUTH | IMAP_STATE_AUTH | IMAP_STATE_SELECTED)
+#define IMAP_STATE_AUTHED (IMAP_STATE_AUTH | IMAP_STATE_SELECTED)
 
 /* Command table flags. */
 enum imap_cmd_flags {
-	IMAP_CMD_LOOP = 1 << 0,	     /* runs on the loop thread (no store access) */
-	IMAP_CMD_UID = 1 << 1,	     /* may follow "UID" */
+	IMAP_CMD_LOOP = 1 << 0,       /* runs on the loop thread (no store access) */
+	IMAP_CMD_UID = 1 << 1,        /* may follow "UID" */
 	IMAP_CMD_NO_EXPUNGE = 1 << 2, /* RFC 9051 7.5.1: no EXPUNGE unless UID form */
 	IMAP_CMD_NO_SYNC = 1 << 3,    /* sends no untagged updates afterwards */
 };
@@ -68,12 +68,12 @@ enum imap_after {
 };
 
 /* Session limits (RFC 9051 does not fix them; these follow Dovecot's). */
-#define IMAP_LINE_MAX		  (64 * 1024)
+#define IMAP_LINE_MAX             (64 * 1024)
 #define IMAP_COMMAND_LITERAL_MAX  (64 * 1024) /* literals of commands other than APPEND */
-#define IMAP_NONSYNC_LITERAL_MAX  4096	      /* RFC 7888 LITERAL- */
+#define IMAP_NONSYNC_LITERAL_MAX  4096        /* RFC 7888 LITERAL- */
 #define IMAP_BAD_BEFORE_LOGIN_MAX 3
 #define IMAP_BAD_AFTER_LOGIN_MAX  20
-#define IMAP_TAG_MAX		  64
+#define IMAP_TAG_MAX              64
 
 struct imap_session {
 	struct imap_server *server;
@@ -82,31 +82,31 @@ struct imap_session {
 	struct imap_session *prev, *next; /* server's session list */
 
 	/* Command reader. */
-	struct buf cmdbuf;	  /* lines and literals of the command being read */
-	uint64_t literal_left;	  /* bytes of a literal still to read into cmdbuf */
-	uint64_t skip_left;	  /* bytes of a refused literal to drop */
-	size_t command_literals;  /* literal bytes in cmdbuf */
-	bool discarding_line;	  /* dropping the rest of an over-long line */
-	char *pending_error;	  /* tagged reply owed once the dropped input ends */
+	struct buf cmdbuf;       /* lines and literals of the command being read */
+	uint64_t literal_left;   /* bytes of a literal still to read into cmdbuf */
+	uint64_t skip_left;      /* bytes of a refused literal to drop */
+	size_t command_literals; /* literal bytes in cmdbuf */
+	bool discarding_line;    /* dropping the rest of an over-long line */
+	char *pending_error;     /* tagged reply owed once the dropped input ends */
 
 	/* The command being run. */
 	struct imap_arena arena;
 	struct imap_command cmd;
 	const struct imap_cmd_def *def;
 	char tag[IMAP_TAG_MAX + 1];
-	bool uid;		  /* UID form */
+	bool uid;                    /* UID form */
 	const struct imap_arg *args; /* after the command name (and UID subcommand) */
 	size_t n_args;
-	struct evbuffer *out;	  /* untagged responses of the running command */
-	struct evbuffer *tagged;  /* its tagged reply, sent after untagged updates */
-	size_t line_start;	  /* offset in cmdbuf of the line being read */
-	bool in_read;		  /* session_read() is on the stack */
+	struct evbuffer *out;    /* untagged responses of the running command */
+	struct evbuffer *tagged; /* its tagged reply, sent after untagged updates */
+	size_t line_start;       /* offset in cmdbuf of the line being read */
+	bool in_read;            /* session_read() is on the stack */
 	bool busy;
 	enum imap_after after;
-	unsigned reply_delay_ms;  /* hold the reply back (failed logins) */
+	unsigned reply_delay_ms; /* hold the reply back (failed logins) */
 	struct event *delay_ev;
-	struct store *store;	  /* the worker's store, while running on a worker */
-	bool closing;		  /* the connection ended while a command ran */
+	struct store *store;       /* the worker's store, while running on a worker */
+	bool closing;              /* the connection ended while a command ran */
 	struct timespec cmd_start; /* when the command was dispatched (for the log) */
 
 	/* Account. */
@@ -130,24 +130,24 @@ struct imap_session {
 
 	/* IDLE. */
 	bool idling;
-	bool sync_queued;	  /* an IDLE push job is queued or running */
-	bool changed;		  /* a change arrived while busy */
+	bool sync_queued; /* an IDLE push job is queued or running */
+	bool changed;     /* a change arrived while busy */
 };
 
 /* --- used by command files (on the thread that runs the command) --- */
 
 /* "* " + text + CRLF */
 void imap_untagged(struct imap_session *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 /* tag + " " + text + CRLF, e.g. imap_tagged(s, "OK [READ-WRITE] SELECT completed") */
 void imap_tagged(struct imap_session *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 /* Tagged BAD and a mark against the session (too many close it). */
 void imap_bad(struct imap_session *s, const char *text);
 /* Tagged NO for a store error (temporary failures say [UNAVAILABLE]). */
 void imap_store_error(struct imap_session *s, int err, const char *what);
 void imap_printf(struct imap_session *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 void imap_write(struct imap_session *s, const void *data, size_t len);
 
 /* Arguments: NULL unless args[i] exists and is a string (atom, quoted or literal). */

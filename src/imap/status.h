@@ -25,6 +25,6 @@ enum imap_status_item {
 bool imap_status_items_parse(const struct imap_arg *list, unsigned *items_r);
 /* Writes "* STATUS name (...)"; returns a STORE_* code (worker thread). */
 int imap_write_status(struct imap_session *s, const char *name, uint64_t mailbox_id,
-		      unsigned items);
+                      unsigned items);
 
 #endif

@@ -95,7 +95,8 @@ static void report_flags(struct imap_session *s, const struct store_changes *ch)
 		seq = imap_view_seq(v, c->uid);
 		if (seq == 0)
 			continue;
-		if (v->flags[seq - 1] == c->flags && same_keywords(v->keywords[seq - 1], c->keywords) &&
+		if (v->flags[seq - 1] == c->flags &&
+		    same_keywords(v->keywords[seq - 1], c->keywords) &&
 		    (!s->condstore || v->modseqs[seq - 1] == c->modseq))
 			continue;
 		v->flags[seq - 1] = c->flags;
@@ -116,8 +117,8 @@ static void report_new(struct imap_session *s, const struct store_changes *ch)
 		const struct store_change *c = &ch->changed[i];
 
 		if (c->uid >= first_new)
-			imap_view_append(v, c->uid, c->flags, c->keywords ? xstrdup(c->keywords) : NULL,
-					 c->modseq);
+			imap_view_append(v, c->uid, c->flags,
+			                 c->keywords ? xstrdup(c->keywords) : NULL, c->modseq);
 	}
 	if (v->count != before) {
 		imap_untagged(s, "%zu EXISTS", v->count);

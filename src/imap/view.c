@@ -39,7 +39,7 @@ void imap_view_free(struct imap_view **_v)
 }
 
 void imap_view_append(struct imap_view *v, uint32_t uid, unsigned flags, char *keywords,
-		      uint64_t modseq)
+                      uint64_t modseq)
 {
 	if (v->count == v->cap) {
 		v->cap = v->cap ? v->cap * 2 : 64;

@@ -24,9 +24,9 @@ struct imap_view {
 	char *name;
 	bool readonly;
 	uint32_t uidvalidity;
-	uint32_t uidnext;	/* first UID this session has not been told of */
-	uint64_t modseq;	/* changes up to here have been reported */
-	uint32_t recent_uid;	/* UIDs >= this are \Recent for this session */
+	uint32_t uidnext;    /* first UID this session has not been told of */
+	uint64_t modseq;     /* changes up to here have been reported */
+	uint32_t recent_uid; /* UIDs >= this are \Recent for this session */
 	size_t count, cap;
 	uint32_t *uids;
 	unsigned *flags;
@@ -38,7 +38,7 @@ struct imap_view *imap_view_new(uint64_t mailbox_id, const char *name, bool read
 void imap_view_free(struct imap_view **_v);
 /* Appends an entry (UIDs ascending); takes keywords over. */
 void imap_view_append(struct imap_view *v, uint32_t uid, unsigned flags, char *keywords,
-		      uint64_t modseq);
+                      uint64_t modseq);
 /* Sequence number (1-based) of uid, or 0. */
 size_t imap_view_seq(const struct imap_view *v, uint32_t uid);
 /* Removes the entry with sequence number seq. */

@@ -43,7 +43,7 @@ static size_t pending_output(struct conn *c)
 static void check_flushed(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	struct timeval tv = { 0, CONN_FLUSH_POLL_US };
+	struct timeval tv = {0, CONN_FLUSH_POLL_US};
 
 	if (!c->closing)
 		return;
@@ -102,7 +102,7 @@ static void describe_addrs(struct conn *c, int fd, const struct sockaddr *peer)
 		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
 		snprintf(c->local, sizeof(c->local), "%s:%u", host, ntohs(sin->sin_port));
 	} else if (getsockname(fd, (struct sockaddr *)&local, &len) == 0 &&
-		   local.ss_family == AF_INET6) {
+	           local.ss_family == AF_INET6) {
 		const struct sockaddr_in6 *sin6 = (const void *)&local;
 		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
 		snprintf(c->local, sizeof(c->local), "[%s]:%u", host, ntohs(sin6->sin6_port));
@@ -117,7 +117,7 @@ static void setup_bev(struct conn *c)
 }
 
 struct conn *conn_new(struct event_base *base, int fd, const struct sockaddr *peer,
-		      socklen_t peer_len, SSL_CTX *tls_ctx)
+                      socklen_t peer_len, SSL_CTX *tls_ctx)
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
 	int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
@@ -128,7 +128,7 @@ struct conn *conn_new(struct event_base *base, int fd, const struct sockaddr *pe
 	evutil_make_socket_nonblocking(fd);
 	if (tls_ctx != NULL) {
 		c->bev = bufferevent_openssl_socket_new(base, fd, SSL_new(tls_ctx),
-							BUFFEREVENT_SSL_ACCEPTING, opts);
+		                                        BUFFEREVENT_SSL_ACCEPTING, opts);
 		c->tls = true;
 	} else {
 		c->bev = bufferevent_socket_new(base, fd, opts);
@@ -140,7 +140,7 @@ struct conn *conn_new(struct event_base *base, int fd, const struct sockaddr *pe
 }
 
 void conn_set_cbs(struct conn *c, conn_read_fn *read_cb, conn_end_fn *end_cb,
-		  conn_flushed_fn *flushed_cb, void *ctx)
+                  conn_flushed_fn *flushed_cb, void *ctx)
 {
 	c->on_read = read_cb;
 	c->on_end = end_cb;
@@ -187,7 +187,7 @@ void conn_printf(struct conn *c, const char *fmt, ...)
 
 void conn_set_idle_timeout(struct conn *c, unsigned seconds)
 {
-	struct timeval tv = { .tv_sec = seconds, .tv_usec = 0 };
+	struct timeval tv = {.tv_sec = seconds, .tv_usec = 0};
 
 	bufferevent_set_timeouts(c->bev, seconds ? &tv : NULL, NULL);
 }
@@ -208,8 +208,8 @@ int conn_starttls(struct conn *c, SSL_CTX *tls_ctx)
 	/* CVE-2011-0411: nothing the client pipelined before the handshake survives. */
 	evbuffer_drain(in, evbuffer_get_length(in));
 	tls_bev = bufferevent_openssl_filter_new(c->base, c->bev, SSL_new(tls_ctx),
-						 BUFFEREVENT_SSL_ACCEPTING,
-						 BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	                                         BUFFEREVENT_SSL_ACCEPTING,
+	                                         BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (tls_bev == NULL)
 		return -1;
 	c->bev = tls_bev;

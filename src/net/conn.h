@@ -43,11 +43,11 @@ typedef void conn_flushed_fn(struct conn *c, void *ctx);
 struct conn {
 	struct bufferevent *bev;
 	struct event_base *base;
-	char id[17];	      /* hex session id for logs */
-	char peer_ip[64];     /* numeric address of the client */
-	char local[80];	      /* host:port the client connected to */
-	bool tls;	      /* TLS is established (or being established) */
-	bool loopback;	      /* client is on 127.0.0.0/8 or ::1 */
+	char id[17];      /* hex session id for logs */
+	char peer_ip[64]; /* numeric address of the client */
+	char local[80];   /* host:port the client connected to */
+	bool tls;         /* TLS is established (or being established) */
+	bool loopback;    /* client is on 127.0.0.0/8 or ::1 */
 	bool closing;
 	struct event *flush_ev; /* polls the socket buffer under a TLS filter */
 	conn_read_fn *on_read;
@@ -62,9 +62,9 @@ struct conn {
  * before any input is processed.
  */
 struct conn *conn_new(struct event_base *base, int fd, const struct sockaddr *peer,
-		      socklen_t peer_len, SSL_CTX *tls_ctx);
+                      socklen_t peer_len, SSL_CTX *tls_ctx);
 void conn_set_cbs(struct conn *c, conn_read_fn *on_read, conn_end_fn *on_end,
-		  conn_flushed_fn *on_flushed, void *ctx);
+                  conn_flushed_fn *on_flushed, void *ctx);
 void conn_free(struct conn **_c);
 
 struct evbuffer *conn_input(struct conn *c);

@@ -19,8 +19,8 @@ struct listener_cb {
 	void *ctx;
 };
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr,
-		      int len, void *arg)
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr, int len,
+                      void *arg)
 {
 	struct listener_cb *lcb = arg;
 
@@ -28,7 +28,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 }
 
 static int open_one(struct event_base *base, const char *addr, struct listener_cb *lcb,
-		    struct listener_set *set, char **error_r)
+                    struct listener_set *set, char **error_r)
 {
 	struct sockaddr_storage ss;
 	int len = sizeof(ss);
@@ -47,9 +47,9 @@ static int open_one(struct event_base *base, const char *addr, struct listener_c
 		return -1;
 	}
 	l = evconnlistener_new_bind(base, on_accept, lcb,
-				    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-					    LEV_OPT_CLOSE_ON_EXEC,
-				    LISTEN_BACKLOG, (struct sockaddr *)&ss, len);
+	                            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+	                                    LEV_OPT_CLOSE_ON_EXEC,
+	                            LISTEN_BACKLOG, (struct sockaddr *)&ss, len);
 	if (l == NULL) {
 		*error_r = xasprintf("cannot listen on %s: %s", addr, strerror(errno));
 		return -1;
@@ -59,7 +59,7 @@ static int open_one(struct event_base *base, const char *addr, struct listener_c
 }
 
 int listener_open(struct event_base *base, const char *list, listener_accept_fn *cb, void *ctx,
-		  struct listener_set *set, char **error_r)
+                  struct listener_set *set, char **error_r)
 {
 	char **items;
 	size_t n = str_split_list(list, &items), i;

@@ -33,7 +33,7 @@ struct listener_set {
  * newly allocated message in *error_r (addresses already bound stay in set).
  */
 int listener_open(struct event_base *base, const char *list, listener_accept_fn *cb, void *ctx,
-		  struct listener_set *set, char **error_r);
+                  struct listener_set *set, char **error_r);
 void listener_set_close(struct listener_set *set);
 
 #endif

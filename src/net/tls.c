@@ -66,7 +66,7 @@ static X509 *make_cert(EVP_PKEY *pkey, const char *hostname)
 	X509_set_pubkey(cert, pkey);
 	name = X509_get_subject_name(cert);
 	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)hostname, -1,
-				   -1, 0);
+	                           -1, 0);
 	X509_set_issuer_name(cert, name);
 	if (add_ext(cert, NID_subject_alt_name, san) < 0 ||
 	    add_ext(cert, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
@@ -92,8 +92,8 @@ static int write_pem(const char *path, X509 *cert, EVP_PKEY *pkey, char **error_
 			close(fd);
 		return -1;
 	}
-	ok = cert ? PEM_write_X509(f, cert) : PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL,
-								   NULL);
+	ok = cert ? PEM_write_X509(f, cert)
+	          : PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		ok = 0;
 	fclose(f);
@@ -106,7 +106,7 @@ static int write_pem(const char *path, X509 *cert, EVP_PKEY *pkey, char **error_
 
 /* Makes data_dir/tls/{cert,key}.pem unless they exist; returns their paths. */
 static int ensure_self_signed(const char *data_dir, const char *hostname, char **cert_r,
-			      char **key_r, char **error_r)
+                              char **key_r, char **error_r)
 {
 	char *dir = xasprintf("%s/tls", data_dir);
 	EVP_PKEY *pkey = NULL;
@@ -130,7 +130,8 @@ static int ensure_self_signed(const char *data_dir, const char *hostname, char *
 		goto out;
 	}
 	/* Key first: a certificate without its key is never left behind. */
-	if (write_pem(*key_r, NULL, pkey, error_r) < 0 || write_pem(*cert_r, cert, NULL, error_r) < 0)
+	if (write_pem(*key_r, NULL, pkey, error_r) < 0 ||
+	    write_pem(*cert_r, cert, NULL, error_r) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -141,7 +142,7 @@ out:
 }
 
 SSL_CTX *tls_server_ctx_new(const char *cert, const char *key, const char *data_dir,
-			    const char *hostname, char **error_r)
+                            const char *hostname, char **error_r)
 {
 	char *gen_cert = NULL, *gen_key = NULL;
 	SSL_CTX *ctx = NULL;
@@ -178,5 +179,5 @@ out:
 void tls_describe(SSL *ssl, char *out, size_t size)
 {
 	snprintf(out, size, "version=%s cipher=%s", SSL_get_version(ssl),
-		 SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)));
+	         SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)));
 }

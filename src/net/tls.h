@@ -21,7 +21,7 @@ typedef struct ssl_st SSL;
  * *error_r. Blocks (file I/O, key generation).
  */
 SSL_CTX *tls_server_ctx_new(const char *cert, const char *key, const char *data_dir,
-			    const char *hostname, char **error_r);
+                            const char *hostname, char **error_r);
 /* Writes "version=TLSv1.3 cipher=..." describing an established session into out. */
 void tls_describe(SSL *ssl, char *out, size_t size);
 

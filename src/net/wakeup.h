@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define WAKEUP_MAX_PENDING 4096
-#define WAKEUP_ALL	   UINT64_MAX
+#define WAKEUP_ALL         UINT64_MAX
 
 struct event_base;
 struct wakeup;

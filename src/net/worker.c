@@ -120,8 +120,8 @@ static void on_finished(evutil_socket_t fd, short what, void *arg)
 }
 
 struct worker_pool *worker_pool_new(struct event_base *base, size_t threads,
-				    worker_thread_init_fn *init, worker_thread_deinit_fn *deinit,
-				    void *pool_ctx)
+                                    worker_thread_init_fn *init, worker_thread_deinit_fn *deinit,
+                                    void *pool_ctx)
 {
 	struct worker_pool *pool = xcalloc(1, sizeof(*pool));
 	size_t i;
@@ -173,7 +173,7 @@ void worker_pool_free(struct worker_pool **_pool)
 }
 
 void worker_submit(struct worker_pool *pool, worker_work_fn *work, worker_done_fn *done,
-		   void *job_ctx)
+                   void *job_ctx)
 {
 	struct worker_job *job = xmalloc(sizeof(*job));
 

@@ -29,12 +29,12 @@ typedef void *worker_thread_init_fn(void *pool_ctx);
 typedef void worker_thread_deinit_fn(void *thread_ctx);
 
 struct worker_pool *worker_pool_new(struct event_base *base, size_t threads,
-				    worker_thread_init_fn *init, worker_thread_deinit_fn *deinit,
-				    void *pool_ctx);
+                                    worker_thread_init_fn *init, worker_thread_deinit_fn *deinit,
+                                    void *pool_ctx);
 /* Runs the queued jobs and their done callbacks, then stops the threads. */
 void worker_pool_free(struct worker_pool **_pool);
 /* Queues work; done (may be NULL) runs on the loop thread afterwards. */
 void worker_submit(struct worker_pool *pool, worker_work_fn *work, worker_done_fn *done,
-		   void *job_ctx);
+                   void *job_ctx);
 
 #endif

@@ -13,7 +13,7 @@
 #include <string.h>
 
 void store_prepare(struct store_prepared *p, const char *data, size_t size, time_t internaldate,
-		   int internaldate_tz)
+                   int internaldate_tz)
 {
 	struct mime_message *m = mime_parse(data, size);
 	size_t max = STORE_META_BASE + STORE_META_FACTOR * size;

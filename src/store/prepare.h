@@ -16,7 +16,7 @@
  * header bytes (quoted or as literals) plus about 1 KiB per part, with at most
  * MIME_MAX_PARTS parts, so this maximum is never reached by any input.
  */
-#define STORE_META_BASE	  ((size_t)64 << 20)
+#define STORE_META_BASE   ((size_t)64 << 20)
 #define STORE_META_FACTOR 4
 
 struct store_prepared {
@@ -28,7 +28,7 @@ struct store_prepared {
 
 /* Parses data (kept alive by the caller) and fills p. Never fails. */
 void store_prepare(struct store_prepared *p, const char *data, size_t size, time_t internaldate,
-		   int internaldate_tz);
+                   int internaldate_tz);
 void store_prepared_deinit(struct store_prepared *p);
 
 #endif

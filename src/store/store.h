@@ -33,12 +33,12 @@
 #include <stdint.h>
 #include <time.h>
 
-#define STORE_OK	    0
-#define STORE_ERR_TEMP	    -1 /* environment failed; retry later */
-#define STORE_ERR_NOTFOUND  -2
-#define STORE_ERR_EXISTS    -3
-#define STORE_ERR_INVALID   -4 /* request not allowed (e.g. delete INBOX) */
-#define STORE_ERR_HASCHILD  -5 /* mailbox has children and \Noselect is refused */
+#define STORE_OK           0
+#define STORE_ERR_TEMP     -1 /* environment failed; retry later */
+#define STORE_ERR_NOTFOUND -2
+#define STORE_ERR_EXISTS   -3
+#define STORE_ERR_INVALID  -4 /* request not allowed (e.g. delete INBOX) */
+#define STORE_ERR_HASCHILD -5 /* mailbox has children and \Noselect is refused */
 
 /* Longest mailbox name, in bytes of its UTF-8 form. */
 #define STORE_MAILBOX_NAME_MAX 1024
@@ -48,7 +48,7 @@
 #define STORE_SEP '/'
 /* Longest account address (local@domain) and domain name, in bytes. */
 #define STORE_ADDRESS_MAX 320
-#define STORE_DOMAIN_MAX 253
+#define STORE_DOMAIN_MAX  253
 /* Longest password hash string (PHC format). */
 #define STORE_PASSWORD_HASH_MAX 512
 
@@ -109,8 +109,8 @@ struct store_status {
 /* One mailbox entry as a session's view needs it. */
 struct store_entry {
 	uint32_t uid;
-	unsigned flags;	    /* enum store_flag */
-	char *keywords;	    /* space-separated, NULL if none */
+	unsigned flags; /* enum store_flag */
+	char *keywords; /* space-separated, NULL if none */
 	uint64_t modseq;
 };
 
@@ -121,10 +121,10 @@ struct store_message_meta {
 	int internaldate_tz; /* minutes east of UTC */
 	uint64_t size;
 	bool sealed;
-	char *envelope;	      /* IMAP ENVELOPE list */
-	char *bodystructure;  /* IMAP BODYSTRUCTURE list, with extension data */
-	char *body;	      /* IMAP BODY list (no extension data) */
-	time_t sent_date;     /* Date: header, or internaldate if absent/broken */
+	char *envelope;      /* IMAP ENVELOPE list */
+	char *bodystructure; /* IMAP BODYSTRUCTURE list, with extension data */
+	char *body;          /* IMAP BODY list (no extension data) */
+	time_t sent_date;    /* Date: header, or internaldate if absent/broken */
 };
 
 /* A message to store (input of store_deliver). */
@@ -198,12 +198,11 @@ void store_user_deinit(struct store_user *u);
 
 /* --- mailboxes --- */
 int store_mailbox_list(struct store *s, uint64_t user_id, struct store_mailbox **boxes_r,
-		       size_t *n_r);
+                       size_t *n_r);
 /* Name lookup; "INBOX" is matched case-insensitively. */
 int store_mailbox_get(struct store *s, uint64_t user_id, const char *name,
-		      struct store_mailbox *box_r);
-int store_mailbox_create(struct store *s, uint64_t user_id, const char *name,
-			 unsigned special_use);
+                      struct store_mailbox *box_r);
+int store_mailbox_create(struct store *s, uint64_t user_id, const char *name, unsigned special_use);
 /* RFC 3501 6.3.4: refuses INBOX; STORE_ERR_HASCHILD if it has children. */
 int store_mailbox_delete(struct store *s, uint64_t user_id, const char *name);
 /* Renames with all children; renaming INBOX moves its messages (RFC 3501 6.3.5). */
@@ -226,13 +225,13 @@ void store_mailbox_deinit(struct store_mailbox *box);
  * durable transaction. uids_r[i] receives the UID in targets[i].mailbox_id.
  */
 int store_deliver(struct store *s, const struct store_new_message *msg,
-		  const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r);
+                  const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r);
 /* Every entry of a mailbox, ascending by UID. */
 int store_entries(struct store *s, uint64_t mailbox_id, struct store_entry **entries_r,
-		  size_t *n_r);
+                  size_t *n_r);
 void store_entries_free(struct store_entry **_entries, size_t n);
 int store_message_meta(struct store *s, uint64_t mailbox_id, uint32_t uid,
-		       struct store_message_meta *meta_r);
+                       struct store_message_meta *meta_r);
 void store_message_meta_deinit(struct store_message_meta *meta);
 /* The stored bytes of a message (newly allocated, NUL-terminated). */
 int store_message_data(struct store *s, uint64_t message_id, char **data_r, size_t *size_r);
@@ -244,9 +243,9 @@ int store_message_data(struct store *s, uint64_t message_id, char **data_r, size
  * and are listed in *changes_r.
  */
 int store_flags(struct store *s, uint64_t mailbox_id, const struct store_uid_range *uids,
-		size_t n_uids, enum store_flags_mode mode, unsigned flags, const char *keywords,
-		uint64_t unchangedsince, struct store_change **changes_r, size_t *n_changes_r,
-		uint32_t **failed_r, size_t *n_failed_r);
+                size_t n_uids, enum store_flags_mode mode, unsigned flags, const char *keywords,
+                uint64_t unchangedsince, struct store_change **changes_r, size_t *n_changes_r,
+                uint32_t **failed_r, size_t *n_failed_r);
 void store_changes_array_free(struct store_change **_c, size_t n);
 
 /*
@@ -255,7 +254,7 @@ void store_changes_array_free(struct store_change **_c, size_t n);
  * the expunge log with the new modseq (QRESYNC).
  */
 int store_expunge(struct store *s, uint64_t mailbox_id, const struct store_uid_range *uids,
-		  size_t n_uids, uint32_t **expunged_r, size_t *n_r);
+                  size_t n_uids, uint32_t **expunged_r, size_t *n_r);
 
 /*
  * Copies (or, with move, moves) the entries in uids to dst_mailbox_id. The
@@ -264,12 +263,12 @@ int store_expunge(struct store *s, uint64_t mailbox_id, const struct store_uid_r
  * the same transaction.
  */
 int store_copy(struct store *s, uint64_t src_mailbox_id, const struct store_uid_range *uids,
-	       size_t n_uids, uint64_t dst_mailbox_id, bool move, uint32_t **src_r,
-	       uint32_t **dst_r, size_t *n_r, uint32_t *dst_uidvalidity_r);
+               size_t n_uids, uint64_t dst_mailbox_id, bool move, uint32_t **src_r,
+               uint32_t **dst_r, size_t *n_r, uint32_t *dst_uidvalidity_r);
 
 /* What changed in a mailbox after modseq since (IDLE, NOOP, QRESYNC). */
 int store_changes_since(struct store *s, uint64_t mailbox_id, uint64_t since,
-			struct store_changes *ch_r);
+                        struct store_changes *ch_r);
 void store_changes_deinit(struct store_changes *ch);
 
 #endif
