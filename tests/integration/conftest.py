@@ -345,22 +345,27 @@ class RawImap:
             raise EOFError("server closed the connection; unread: %r" % self.buf)
         self.buf += chunk
 
-    def readline(self):
-        """One protocol line (with any literals inlined), without CRLF, as str."""
+    def read_line_bytes(self):
+        """One protocol line with its literals ({n}, {n+}, ~{n}) inlined, without the
+        final CRLF, byte for byte."""
         out = b""
         while True:
             while b"\r\n" not in self.buf:
                 self._fill()
             line, self.buf = self.buf.split(b"\r\n", 1)
             out += line
-            lit = re.search(rb"\{(\d+)\+?\}$", line)
-            if not lit or line.startswith(b"+ "):
-                return out.decode("utf-8", "replace")
+            lit = re.search(rb"~?\{(\d+)\+?\}$", line)
+            if not lit or out.startswith(b"+"):
+                return out
             n = int(lit.group(1))
             while len(self.buf) < n:
                 self._fill()
             out += b"\r\n" + self.buf[:n]
             self.buf = self.buf[n:]
+
+    def readline(self):
+        """One protocol line (with any literals inlined), without CRLF, as str."""
+        return self.read_line_bytes().decode("utf-8", "replace")
 
     def read_response(self, tag):
         """Reads up to the tagged line: (untagged lines, tagged line)."""

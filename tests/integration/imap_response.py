@@ -13,14 +13,14 @@ Values returned by parse():
   Atom   any other token (a str subclass), e.g. FLAGS, 12, \\Seen, BODY[1]<0>
   Literal8  (a bytes subclass) for ~{n}
 
-ByteImap is a client that never touches the bytes it sends or receives
-(imaplib rewrites bare LF to CRLF in APPEND, and conftest.RawImap decodes
-responses to str), so message bytes can be compared exactly.
+ByteImap is conftest.RawImap answering in bytes: it never touches the bytes it
+sends or receives (imaplib rewrites bare LF to CRLF in APPEND, and RawImap
+decodes responses to str), so message bytes can be compared exactly.
 """
 
-import itertools
 import re
-import socket
+
+from conftest import RawImap
 
 TIMEOUT = 20.0
 
@@ -176,52 +176,14 @@ def envelope_dict(env):
     return dict(zip(keys, env))
 
 
-class ByteImap:
+class ByteImap(RawImap):
     """A byte-exact IMAP client: commands as str, responses as bytes."""
 
     def __init__(self, port, timeout=TIMEOUT):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.buf = b""
-        self.tags = itertools.count(1)
-        self.greeting = self.read_line()
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def _fill(self):
-        chunk = self.sock.recv(1 << 16)
-        if not chunk:
-            raise EOFError("server closed the connection; unread: %r" % self.buf[:200])
-        self.buf += chunk
+        super().__init__(port=port, timeout=timeout)
 
     def read_line(self):
-        """One response line with its literals inline, without the final CRLF."""
-        out = b""
-        while True:
-            while b"\r\n" not in self.buf:
-                self._fill()
-            line, self.buf = self.buf.split(b"\r\n", 1)
-            out += line
-            lit = re.search(rb"~?\{(\d+)\}$", line)
-            if not lit or out.startswith(b"+"):
-                return out
-            n = int(lit.group(1))
-            while len(self.buf) < n:
-                self._fill()
-            out += b"\r\n" + self.buf[:n]
-            self.buf = self.buf[n:]
-
-    def send(self, data):
-        self.sock.sendall(data.encode() if isinstance(data, str) else data)
+        return self.read_line_bytes()
 
     def read_response(self, tag):
         untagged = []
