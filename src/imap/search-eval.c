@@ -97,19 +97,6 @@ static enum tri tri_of(bool b)
 	return b ? TRI_TRUE : TRI_FALSE;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* The calendar day of t as seen in the zone tz_minutes east of UTC. */
 static int64_t day_of(time_t t, int tz_minutes)
 {
@@ -319,7 +306,7 @@ static bool compile_leaf(struct compile_ctx *c, const struct imap_search_node *n
 	case IMAP_SKEY_SENTON:
 	case IMAP_SKEY_SENTSINCE:
 		e->cost = LEVEL_META;
-		e->day = days_from_civil(d->year, d->month, d->day);
+		e->day = mime_days_from_civil(d->year, d->month, d->day);
 		return true;
 	case IMAP_SKEY_LARGER:
 	case IMAP_SKEY_SMALLER:

@@ -125,10 +125,9 @@ static void read_zone(struct date_lex *lx, int *tz)
 		zone_name(w, tz);
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (m 1..12). */
-static long days_from_civil(long y, int m, int d)
+int64_t mime_days_from_civil(int64_t y, int m, int d)
 {
-	long era, yoe, doy, doe;
+	int64_t era, yoe, doy, doe;
 
 	y -= m <= 2;
 	era = (y >= 0 ? y : y - 399) / 400;
@@ -187,7 +186,7 @@ bool mime_parse_date(const char *s, size_t len, time_t *t_r, int *tz_minutes_r)
 	read_zone(&lx, &tz);
 	if (sec == 60)
 		sec = 59;
-	*t_r = (time_t)days_from_civil(year, mon + 1, day) * 86400 + h * 3600 + mi * 60 + sec -
+	*t_r = (time_t)mime_days_from_civil(year, mon + 1, day) * 86400 + h * 3600 + mi * 60 + sec -
 	       (time_t)tz * 60;
 	*tz_minutes_r = tz;
 	return true;

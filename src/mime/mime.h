@@ -131,6 +131,8 @@ void mime_body_text(const struct mime_message *msg, struct buf *out);
  * unparseable; else *t_r is the UTC time and *tz_minutes_r the zone offset (east > 0).
  */
 bool mime_parse_date(const char *s, size_t len, time_t *t_r, int *tz_minutes_r);
+/* Days since 1970-01-01 of a proleptic Gregorian date (m 1..12); any year. */
+int64_t mime_days_from_civil(int64_t y, int m, int d);
 /* The Date: header of the top-level message parsed; false if absent or unparseable. */
 bool mime_sent_date(const struct mime_message *msg, time_t *t_r, int *tz_minutes_r);
 
