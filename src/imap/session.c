@@ -111,7 +111,6 @@ static void flush_out(struct imap_session *s)
 	evbuffer_add_buffer(conn_output(s->conn), s->out);
 }
 
-/* An untagged or tagged reply written straight from the loop thread. */
 /* --- arguments --- */
 
 const char *imap_arg_str(struct imap_session *s, size_t i)
@@ -302,7 +301,8 @@ static void command_finished(struct imap_session *s)
 	s->command_literals = 0;
 	if (s->closing) {
 		s->busy = false;
-		session_free(s);
+		if (!s->in_read)
+			session_free(s); /* else session_read() frees it as it returns */
 		return;
 	}
 	if (s->reply_delay_ms > 0) {
