@@ -125,7 +125,9 @@ static int load_view(struct imap_session *s, const struct store_mailbox *box, bo
 	if (box->uidnext > v->uidnext)
 		v->uidnext = box->uidnext;
 	store_entries_free(&entries, n);
-	if (!readonly && store_mailbox_take_recent(s->store, box->id, &v->recent_uid) < 0)
+	/* A durable write only when messages arrived since the last read-write SELECT. */
+	if (!readonly && box->recent_uid < box->uidnext &&
+	    store_mailbox_take_recent(s->store, box->id, &v->recent_uid) < 0)
 		v->recent_uid = box->recent_uid;
 	s->view = v;
 	return STORE_OK;
