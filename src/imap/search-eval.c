@@ -247,7 +247,8 @@ static bool compile_header(struct compile_ctx *c, const struct imap_search_node 
 {
 	const struct imap_search_str *value = &n->u.str;
 
-	e->cost = LEVEL_MIME;
+	/* From the decoded headers the store keeps (LEVEL_META); else from a parse. */
+	e->cost = LEVEL_META;
 	if (n->key == IMAP_SKEY_HEADER) {
 		value = &n->u.header.value;
 		if (memchr(n->u.header.field.data, '\0', n->u.header.field.len) == NULL) {
@@ -473,14 +474,28 @@ static int load_level(struct imap_search_eval *ev, enum level level)
 
 /* --- evaluating --- */
 
-static const struct buf *headers_text(struct imap_search_eval *ev)
+/*
+ * The decoded header lines: kept by the store since delivery, or (for
+ * messages stored without them) from the parsed message. NULL while neither
+ * is available at this level.
+ */
+static const char *headers_text(struct imap_search_eval *ev, enum level level, size_t *len_r)
 {
-	if (!ev->msg.have_headers) {
-		buf_reset(&ev->headers);
-		mime_headers_decoded(ev->msg.mime, &ev->headers);
-		ev->msg.have_headers = true;
+	struct emsg *m = &ev->msg;
+
+	if (m->meta.headers != NULL) {
+		*len_r = strlen(m->meta.headers);
+		return m->meta.headers;
 	}
-	return &ev->headers;
+	if (level < LEVEL_MIME)
+		return NULL;
+	if (!m->have_headers) {
+		buf_reset(&ev->headers);
+		mime_headers_decoded(m->mime, &ev->headers);
+		m->have_headers = true;
+	}
+	*len_r = ev->headers.len;
+	return ev->headers.data != NULL ? ev->headers.data : "";
 }
 
 static const struct buf *body_text(struct imap_search_eval *ev)
@@ -493,14 +508,29 @@ static const struct buf *body_text(struct imap_search_eval *ev)
 	return &ev->body;
 }
 
-static bool header_match(struct imap_search_eval *ev, const struct enode *e)
+/* Whether a field named e->field has a value containing the pattern. */
+static enum tri header_match(struct imap_search_eval *ev, const struct enode *e,
+                             enum level level)
 {
+	size_t len, name_len = e->field ? strlen(e->field) : 0;
+	const char *p = headers_text(ev, level, &len), *end;
+
 	if (e->field == NULL)
-		return false;
-	buf_reset(&ev->scratch);
-	if (!mime_header_decoded(ev->msg.mime, e->field, &ev->scratch))
-		return false;
-	return pattern_find(&e->pat, ev->scratch.data, ev->scratch.len);
+		return TRI_FALSE;
+	if (p == NULL)
+		return TRI_UNKNOWN;
+	for (end = p + len; p < end;) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t line = eol ? (size_t)(eol - p) : (size_t)(end - p);
+
+		/* Each line is "Name: value". */
+		if (line >= name_len + 2 && strncasecmp(p, e->field, name_len) == 0 &&
+		    p[name_len] == ':' && p[name_len + 1] == ' ' &&
+		    pattern_find(&e->pat, p + name_len + 2, line - name_len - 2))
+			return TRI_TRUE;
+		p += line + 1;
+	}
+	return TRI_FALSE;
 }
 
 static bool buf_match(const struct pattern *p, const struct buf *b)
@@ -511,7 +541,10 @@ static bool buf_match(const struct pattern *p, const struct buf *b)
 /* TEXT: the headers alone can say yes before the body is decoded. */
 static enum tri text_match(struct imap_search_eval *ev, const struct enode *e, enum level level)
 {
-	if (buf_match(&e->pat, headers_text(ev)))
+	size_t len;
+	const char *h = headers_text(ev, level, &len);
+
+	if (h != NULL && pattern_find(&e->pat, h, len))
 		return TRI_TRUE;
 	if (level < LEVEL_BODY)
 		return TRI_UNKNOWN;
@@ -575,9 +608,7 @@ static enum tri eval_leaf(struct imap_search_eval *ev, struct enode *e, enum lev
 
 	if (e->cost == LEVEL_VIEW)
 		return eval_view_key(ev, e);
-	if (e->cost == LEVEL_META)
-		return level >= LEVEL_META ? eval_meta_key(ev, e) : TRI_UNKNOWN;
-	if (level < LEVEL_MIME)
+	if (level < LEVEL_META)
 		return TRI_UNKNOWN;
 	if (e->memo_serial == ev->serial)
 		return e->memo;
@@ -585,8 +616,10 @@ static enum tri eval_leaf(struct imap_search_eval *ev, struct enode *e, enum lev
 		r = text_match(ev, e, level);
 	else if (e->key == IMAP_SKEY_BODY)
 		r = level < LEVEL_BODY ? TRI_UNKNOWN : tri_of(buf_match(&e->pat, body_text(ev)));
+	else if (e->key == IMAP_SKEY_HEADER || header_name(e->key) != NULL)
+		r = header_match(ev, e, level);
 	else
-		r = tri_of(header_match(ev, e));
+		r = eval_meta_key(ev, e);
 	if (r != TRI_UNKNOWN) {
 		e->memo_serial = ev->serial;
 		e->memo = r;

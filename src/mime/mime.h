@@ -116,7 +116,8 @@ int mime_get_binary(const struct mime_message *msg, const uint32_t *path, size_t
  * any field was found.
  */
 bool mime_header_decoded(const struct mime_message *msg, const char *name, struct buf *out);
-/* Every top-level header field decoded, as "Name: value\n" lines. */
+/* Every top-level header field decoded, as "Name: value\n" lines (a CR or LF
+ * inside a decoded value becomes a space), for SEARCH TEXT and the store. */
 void mime_headers_decoded(const struct mime_message *msg, struct buf *out);
 /*
  * Decoded text of every text/ leaf part, in tree order, each followed by "\n":

@@ -39,9 +39,17 @@ void mime_headers_decoded(const struct mime_message *msg, struct buf *out)
 	struct mime_field f;
 
 	while (buf_room(out) > 0 && mime_hdr_next(msg->data, &pos, root->body_start, &f)) {
+		size_t start;
+
 		mime_buf_put(out, f.name, f.name_len);
 		mime_buf_put(out, ": ", 2);
+		start = out->len;
 		mime_decode_header_value(f.value, f.value_len, out);
+		/* One line per field: a decoded CR or LF (=0A in an encoded word) is a space. */
+		for (size_t i = start; i < out->len; i++) {
+			if (out->data[i] == '\r' || out->data[i] == '\n')
+				out->data[i] = ' ';
+		}
 		mime_buf_put(out, "\n", 1);
 	}
 }

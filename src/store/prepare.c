@@ -30,6 +30,11 @@ void store_prepare(struct store_prepared *p, const char *data, size_t size, time
 	buf_init(&b, max);
 	mime_write_bodystructure(&b, m, false);
 	p->body = buf_steal(&b, NULL);
+	buf_init(&b, STORE_HEADERS_MAX);
+	mime_headers_decoded(m, &b);
+	/* Cut text would make SEARCH miss: keep none, and SEARCH parses the message. */
+	p->headers = buf_room(&b) > 0 ? buf_steal(&b, NULL) : NULL;
+	buf_deinit(&b);
 	p->msg.data = data;
 	p->msg.size = size;
 	p->msg.internaldate = internaldate;
@@ -39,6 +44,7 @@ void store_prepare(struct store_prepared *p, const char *data, size_t size, time
 	p->msg.envelope = p->envelope;
 	p->msg.bodystructure = p->bodystructure;
 	p->msg.body = p->body;
+	p->msg.headers = p->headers;
 	mime_message_free(&m);
 }
 
@@ -47,4 +53,5 @@ void store_prepared_deinit(struct store_prepared *p)
 	XFREE(p->envelope);
 	XFREE(p->bodystructure);
 	XFREE(p->body);
+	XFREE(p->headers);
 }

@@ -18,12 +18,15 @@
  */
 #define STORE_META_BASE   ((size_t)64 << 20)
 #define STORE_META_FACTOR 4
+/* Decoded header text kept for SEARCH; a message with more keeps none. */
+#define STORE_HEADERS_MAX ((size_t)1 << 20)
 
 struct store_prepared {
 	struct store_new_message msg; /* points at data and at the strings below */
 	char *envelope;
 	char *bodystructure;
 	char *body;
+	char *headers;
 };
 
 /* Parses data (kept alive by the caller) and fills p. Never fails. */

@@ -33,6 +33,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,7 @@ static const char *const sq_migrations[SQ_SCHEMA_VERSION] = {
         " envelope TEXT,"
         " bodystructure TEXT,"
         " body TEXT,"
+        " headers TEXT,"
         " data BLOB NOT NULL);"
         "CREATE TABLE entries ("
         " mailbox INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,"
@@ -155,8 +157,8 @@ static const char *const sq_migrations[SQ_SCHEMA_VERSION] = {
 	          " total(e.uid >= ?4), total(m.size) FROM entries e"                              \
 	          " JOIN messages m ON m.id = e.message WHERE e.mailbox = ?1")                     \
 	X(MESSAGE_ADD, "INSERT INTO messages (size, internaldate, tz, sealed, sent_date,"          \
-	               " envelope, bodystructure, body, data)"                                     \
-	               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")                             \
+	               " envelope, bodystructure, body, headers, data)"                            \
+	               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")                        \
 	X(ENTRY_ADD, "INSERT INTO entries (mailbox, uid, message, flags, keywords, modseq)"        \
 	             " VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                           \
 	X(ENTRIES, "SELECT uid, flags, keywords, modseq FROM entries WHERE mailbox = ?1"           \
@@ -169,7 +171,7 @@ static const char *const sq_migrations[SQ_SCHEMA_VERSION] = {
 	X(EXPUNGE_LOG,                                                                             \
 	  "INSERT OR REPLACE INTO expunged (mailbox, uid, modseq) VALUES (?1, ?2, ?3)")            \
 	X(META, "SELECT m.id, m.internaldate, m.tz, m.size, m.sealed, m.envelope,"                 \
-	        " m.bodystructure, m.body, m.sent_date FROM entries e"                             \
+	        " m.bodystructure, m.body, m.sent_date, m.headers FROM entries e"                  \
 	        " JOIN messages m ON m.id = e.message WHERE e.mailbox = ?1 AND e.uid = ?2")        \
 	X(DATA, "SELECT data FROM messages WHERE id = ?1")                                         \
 	X(CHANGED_SINCE, "SELECT uid, flags, keywords, modseq FROM entries"                        \
@@ -186,7 +188,17 @@ struct sqlite_store {
 	struct store s; /* first: struct store * converts both ways */
 	sqlite3 *db;
 	sqlite3_stmt *stmts[SQ_STMT_COUNT];
+	bool writing; /* holds sq_write_lock */
 };
+
+/*
+ * The writers of this process queue here before BEGIN IMMEDIATE. SQLite lets
+ * one writer in at a time anyway; without this queue the others would poll its
+ * lock in its busy handler, sleeping 1, 2, 5 ... 100 ms between tries, and a
+ * worker would idle long after the lock was free. Other processes (admin
+ * commands) still meet the busy timeout.
+ */
+static pthread_mutex_t sq_write_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* A mailbox's counters, read inside the transaction that changes them. */
 struct sq_box {
@@ -387,9 +399,26 @@ static void sq_reset_all(struct sqlite_store *q)
 
 /* --- transactions --- */
 
+static void sq_write_unlock(struct sqlite_store *q)
+{
+	if (q->writing) {
+		q->writing = false;
+		pthread_mutex_unlock(&sq_write_lock);
+	}
+}
+
 static int sq_begin(struct sqlite_store *q, bool write)
 {
-	return sq_exec(q, write ? SQ_BEGIN_WRITE : SQ_BEGIN_READ, "");
+	int ret;
+
+	if (write) {
+		pthread_mutex_lock(&sq_write_lock);
+		q->writing = true;
+	}
+	ret = sq_exec(q, write ? SQ_BEGIN_WRITE : SQ_BEGIN_READ, "");
+	if (ret < 0)
+		sq_write_unlock(q);
+	return ret;
 }
 
 /*
@@ -402,6 +431,7 @@ static int sq_end(struct sqlite_store *q, int ret)
 
 	sq_reset_all(q);
 	if (ret == STORE_OK && (ret = sq_exec(q, SQ_COMMIT, "")) == STORE_OK) {
+		sq_write_unlock(q);
 		store_notify_flush(&q->s);
 		return STORE_OK;
 	}
@@ -411,6 +441,7 @@ static int sq_end(struct sqlite_store *q, int ret)
 		(void)sqlite3_step(rb); /* keeps the first error's message */
 		sqlite3_reset(rb);
 	}
+	sq_write_unlock(q);
 	return ret;
 }
 
@@ -792,6 +823,10 @@ static int sq_configure(struct sqlite_store *q)
 	if (!wal)
 		return rc == SQLITE_ROW ? store_set_error(&q->s, STORE_ERR_TEMP, "WAL refused")
 		                        : sq_fail(q, rc);
+	/*
+	 * XXX no mmap_size: it would save the page copies after another connection's
+	 * commit, but an I/O error would then arrive as SIGBUS instead of an error.
+	 */
 	if ((ret = sq_exec_sql(q, "PRAGMA synchronous = FULL")) < 0 ||
 	    (ret = sq_exec_sql(q, "PRAGMA foreign_keys = ON")) < 0)
 		return ret;
@@ -1310,10 +1345,11 @@ static int sq_deliver(struct store *s, const struct store_new_message *msg,
 
 	if ((ret = sq_begin(q, true)) < 0)
 		return ret;
-	ret = sq_exec(q, SQ_MESSAGE_ADD, "iiiiitttb", (int64_t)msg->size,
+	ret = sq_exec(q, SQ_MESSAGE_ADD, "iiiiittttb", (int64_t)msg->size,
 	              (int64_t)msg->internaldate, (int64_t)msg->internaldate_tz,
 	              (int64_t)msg->sealed, (int64_t)msg->sent_date, msg->envelope,
-	              msg->bodystructure, msg->body, (const void *)msg->data, msg->size);
+	              msg->bodystructure, msg->body, msg->headers, (const void *)msg->data,
+	              msg->size);
 	message_id = (uint64_t)sqlite3_last_insert_rowid(q->db);
 	for (size_t i = 0; i < n_targets && ret == STORE_OK; i++) {
 		ret = sq_deliver_one(q, message_id, &targets[i], &uid);
@@ -1391,6 +1427,7 @@ static int sq_message_meta(struct store *s, uint64_t mailbox_id, uint32_t uid,
 		meta_r->bodystructure = sq_col_strdup(st, 6);
 		meta_r->body = sq_col_strdup(st, 7);
 		meta_r->sent_date = (time_t)sqlite3_column_int64(st, 8);
+		meta_r->headers = sq_col_strdup(st, 9);
 		ret = STORE_OK;
 	} else if (ret == 0) {
 		ret = store_set_error(s, STORE_ERR_NOTFOUND, "no such message");

@@ -629,6 +629,7 @@ void store_message_meta_deinit(struct store_message_meta *meta)
 	XFREE(meta->envelope);
 	XFREE(meta->bodystructure);
 	XFREE(meta->body);
+	XFREE(meta->headers);
 }
 
 int store_message_data(struct store *s, uint64_t message_id, char **data_r, size_t *size_r)

@@ -125,6 +125,9 @@ struct store_message_meta {
 	char *bodystructure; /* IMAP BODYSTRUCTURE list, with extension data */
 	char *body;          /* IMAP BODY list (no extension data) */
 	time_t sent_date;    /* Date: header, or internaldate if absent/broken */
+	/* Top-level header fields decoded to UTF-8, one "Name: value\n" line each
+	 * (values unfolded, CR/LF in them made spaces), for SEARCH; may be NULL. */
+	char *headers;
 };
 
 /* A message to store (input of store_deliver). */
@@ -138,6 +141,7 @@ struct store_new_message {
 	const char *bodystructure;
 	const char *body;
 	time_t sent_date;
+	const char *headers; /* as in struct store_message_meta */
 };
 
 /* Per-target initial flags for store_deliver. */
