@@ -117,6 +117,7 @@ static int load_view(struct imap_session *s, const struct store_mailbox *box, bo
 	v->uidvalidity = box->uidvalidity;
 	v->modseq = box->highestmodseq;
 	v->recent_uid = box->recent_uid;
+	imap_view_reserve(v, n);
 	for (i = 0; i < n; i++) {
 		imap_view_append(v, entries[i].uid, entries[i].flags, entries[i].keywords,
 		                 entries[i].modseq);

@@ -6,10 +6,13 @@
 #include "base/buf.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "store/store.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+_Static_assert(STORE_FLAG_DRAFT < 256, "the view keeps system flags in one byte");
 
 struct imap_view *imap_view_new(uint64_t mailbox_id, const char *name, bool readonly)
 {
@@ -38,18 +41,24 @@ void imap_view_free(struct imap_view **_v)
 	XFREE(*_v);
 }
 
+void imap_view_reserve(struct imap_view *v, size_t n)
+{
+	if (n <= v->cap)
+		return;
+	v->cap = n;
+	v->uids = xreallocarray(v->uids, v->cap, sizeof(*v->uids));
+	v->flags = xreallocarray(v->flags, v->cap, sizeof(*v->flags));
+	v->keywords = xreallocarray(v->keywords, v->cap, sizeof(*v->keywords));
+	v->modseqs = xreallocarray(v->modseqs, v->cap, sizeof(*v->modseqs));
+}
+
 void imap_view_append(struct imap_view *v, uint32_t uid, unsigned flags, char *keywords,
                       uint64_t modseq)
 {
-	if (v->count == v->cap) {
-		v->cap = v->cap ? v->cap * 2 : 64;
-		v->uids = xreallocarray(v->uids, v->cap, sizeof(*v->uids));
-		v->flags = xreallocarray(v->flags, v->cap, sizeof(*v->flags));
-		v->keywords = xreallocarray(v->keywords, v->cap, sizeof(*v->keywords));
-		v->modseqs = xreallocarray(v->modseqs, v->cap, sizeof(*v->modseqs));
-	}
+	if (v->count == v->cap)
+		imap_view_reserve(v, v->cap ? v->cap + v->cap / 4 + 16 : 64);
 	v->uids[v->count] = uid;
-	v->flags[v->count] = flags;
+	v->flags[v->count] = (uint8_t)flags;
 	v->keywords[v->count] = keywords;
 	v->modseqs[v->count] = modseq;
 	v->count++;

@@ -29,13 +29,15 @@ struct imap_view {
 	uint32_t recent_uid; /* UIDs >= this are \Recent for this session */
 	size_t count, cap;
 	uint32_t *uids;
-	unsigned *flags;
+	uint8_t *flags; /* enum store_flag: five bits */
 	char **keywords;
 	uint64_t *modseqs;
 };
 
 struct imap_view *imap_view_new(uint64_t mailbox_id, const char *name, bool readonly);
 void imap_view_free(struct imap_view **_v);
+/* Makes room for n entries at once (SELECT knows the count: no doubling slack). */
+void imap_view_reserve(struct imap_view *v, size_t n);
 /* Appends an entry (UIDs ascending); takes keywords over. */
 void imap_view_append(struct imap_view *v, uint32_t uid, unsigned flags, char *keywords,
                       uint64_t modseq);
