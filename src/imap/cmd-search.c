@@ -65,6 +65,27 @@ static void saved_clear(struct imap_session *s)
 	s->n_saved = 0;
 }
 
+struct scan_ctx {
+	const struct imap_view *view;
+	struct imap_search_eval *ev;
+	struct search_result *res;
+};
+
+/* One entry of the store's scan: evaluate it if this session's view has it. */
+static int scan_one(void *ctx, uint32_t uid, const struct store_message_meta *meta)
+{
+	struct scan_ctx *sc = ctx;
+	size_t seq = imap_view_seq(sc->view, uid);
+	int ret;
+
+	if (seq == 0)
+		return 0; /* arrived after the view was last synced */
+	ret = imap_search_eval_match_meta(sc->ev, seq, meta);
+	if (ret > 0)
+		sc->res->seqs[sc->res->count++] = (uint32_t)seq;
+	return ret < 0 ? ret : 0;
+}
+
 /* Evaluates every message of the view. Returns 0, a STORE_ERR_*, or 1 if too large. */
 static int run_search(struct imap_session *s, const struct imap_search *search,
                       struct search_result *res)
@@ -79,13 +100,22 @@ static int run_search(struct imap_session *s, const struct imap_search *search,
 	if (ev == NULL)
 		return 1;
 	res->seqs = xcalloc(v->count + 1, sizeof(*res->seqs));
-	for (seq = 1; seq <= v->count; seq++) {
-		ret = imap_search_eval_match(ev, seq);
-		if (ret < 0)
-			break;
-		if (ret > 0)
-			res->seqs[res->count++] = (uint32_t)seq;
-		ret = 0;
+	if (imap_search_eval_needs_meta(ev)) {
+		/*
+		 * One store scan in UID order instead of a query per message. Messages
+		 * of the view that the store no longer has are not visited: they match
+		 * nothing (RFC 2180 4.1).
+		 */
+		struct scan_ctx sc = {v, ev, res};
+
+		ret = store_message_meta_scan(s->store, v->mailbox_id, scan_one, &sc);
+	} else {
+		for (seq = 1; seq <= v->count && ret >= 0; seq++) {
+			ret = imap_search_eval_match(ev, seq);
+			if (ret > 0)
+				res->seqs[res->count++] = (uint32_t)seq;
+		}
+		ret = ret < 0 ? ret : 0;
 	}
 	res->parsed = imap_search_eval_parsed(ev);
 	imap_search_eval_free(&ev);

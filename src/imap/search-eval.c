@@ -66,6 +66,7 @@ struct emsg {
 	uint32_t uid;
 	bool gone; /* expunged from the store meanwhile */
 	struct store_message_meta meta;
+	bool meta_borrowed; /* given by a store scan: not ours to free */
 	int64_t day, sent_day;
 	char *data;
 	size_t size;
@@ -373,7 +374,8 @@ static void msg_reset(struct imap_search_eval *ev)
 {
 	struct emsg *m = &ev->msg;
 
-	store_message_meta_deinit(&m->meta);
+	if (!m->meta_borrowed)
+		store_message_meta_deinit(&m->meta);
 	mime_message_free(&m->mime);
 	free(m->data);
 	memset(m, 0, sizeof(*m));
@@ -653,7 +655,7 @@ static enum tri eval_node(struct imap_search_eval *ev, struct enode *e, enum lev
 	}
 }
 
-int imap_search_eval_match(struct imap_search_eval *ev, size_t seq)
+static int match(struct imap_search_eval *ev, size_t seq, const struct store_message_meta *meta)
 {
 	struct emsg *m = &ev->msg;
 	enum level level = LEVEL_VIEW;
@@ -665,9 +667,16 @@ int imap_search_eval_match(struct imap_search_eval *ev, size_t seq)
 	ev->serial++;
 	m->idx = seq - 1;
 	m->uid = ev->view->uids[m->idx];
+	if (meta != NULL) {
+		m->meta = *meta;
+		m->meta_borrowed = true;
+		compute_days(m);
+	}
 	while ((r = eval_node(ev, ev->root, level)) == TRI_UNKNOWN) {
 		ASSERT(level < LEVEL_BODY); /* nothing is unknown once the body is there */
 		level++;
+		if (level == LEVEL_META && meta != NULL)
+			continue;
 		if ((ret = load_level(ev, level)) < 0 || m->gone)
 			break; /* RFC 2180 4.1: an expunged message's data matches nothing */
 	}
@@ -675,4 +684,20 @@ int imap_search_eval_match(struct imap_search_eval *ev, size_t seq)
 		ret = r == TRI_TRUE;
 	msg_reset(ev);
 	return ret;
+}
+
+int imap_search_eval_match(struct imap_search_eval *ev, size_t seq)
+{
+	return match(ev, seq, NULL);
+}
+
+int imap_search_eval_match_meta(struct imap_search_eval *ev, size_t seq,
+                                const struct store_message_meta *meta)
+{
+	return match(ev, seq, meta);
+}
+
+bool imap_search_eval_needs_meta(const struct imap_search_eval *ev)
+{
+	return ev->root->cost >= LEVEL_META;
 }

@@ -49,6 +49,7 @@ struct imap_arena;
 struct imap_search;
 struct imap_view;
 struct store;
+struct store_message_meta;
 struct imap_search_eval;
 
 /*
@@ -70,6 +71,15 @@ void imap_search_eval_free(struct imap_search_eval **_ev);
  * (match), 0 (no match), or a negative STORE_ERR_* when the store failed.
  */
 int imap_search_eval_match(struct imap_search_eval *ev, size_t seq);
+
+/*
+ * The same with the message's metadata given (borrowed for the call), as a
+ * store scan delivers it: no query for this message unless its bytes are needed.
+ */
+int imap_search_eval_match_meta(struct imap_search_eval *ev, size_t seq,
+                                const struct store_message_meta *meta);
+/* Whether some key needs more than the view (flags, sequence numbers, UIDs). */
+bool imap_search_eval_needs_meta(const struct imap_search_eval *ev);
 
 /* Messages whose bytes were read and parsed so far (for the log and tests). */
 size_t imap_search_eval_parsed(const struct imap_search_eval *ev);

@@ -173,6 +173,9 @@ static const char *const sq_migrations[SQ_SCHEMA_VERSION] = {
 	X(META, "SELECT m.id, m.internaldate, m.tz, m.size, m.sealed, m.envelope,"                 \
 	        " m.bodystructure, m.body, m.sent_date, m.headers FROM entries e"                  \
 	        " JOIN messages m ON m.id = e.message WHERE e.mailbox = ?1 AND e.uid = ?2")        \
+	X(META_SCAN, "SELECT e.uid, m.id, m.internaldate, m.tz, m.size, m.sealed, m.envelope,"    \
+	             " m.sent_date, m.headers FROM entries e JOIN messages m ON m.id = e.message"  \
+	             " WHERE e.mailbox = ?1 ORDER BY e.uid")                                       \
 	X(DATA, "SELECT data FROM messages WHERE id = ?1")                                         \
 	X(CHANGED_SINCE, "SELECT uid, flags, keywords, modseq FROM entries"                        \
 	                 " WHERE mailbox = ?1 AND modseq > ?2 ORDER BY uid")                       \
@@ -1436,6 +1439,34 @@ static int sq_message_meta(struct store *s, uint64_t mailbox_id, uint32_t uid,
 	return ret;
 }
 
+static int sq_message_meta_scan(struct store *s, uint64_t mailbox_id, store_meta_fn *fn,
+                                void *ctx)
+{
+	struct sqlite_store *q = sq(s);
+	struct store_message_meta meta;
+	sqlite3_stmt *st;
+	int ret;
+
+	if ((ret = sq_prep(q, &st, SQ_META_SCAN, "i", (int64_t)mailbox_id)) < 0)
+		return ret;
+	memset(&meta, 0, sizeof(meta));
+	while ((ret = sq_step(q, st)) == 1) {
+		meta.message_id = (uint64_t)sqlite3_column_int64(st, 1);
+		meta.internaldate = (time_t)sqlite3_column_int64(st, 2);
+		meta.internaldate_tz = sqlite3_column_int(st, 3);
+		meta.size = (uint64_t)sqlite3_column_int64(st, 4);
+		meta.sealed = sqlite3_column_int(st, 5) != 0;
+		meta.envelope = (char *)sqlite3_column_text(st, 6);
+		meta.sent_date = (time_t)sqlite3_column_int64(st, 7);
+		meta.headers = (char *)sqlite3_column_text(st, 8);
+		ret = fn(ctx, (uint32_t)sqlite3_column_int64(st, 0), &meta);
+		if (ret != 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return ret;
+}
+
 static int sq_message_data(struct store *s, uint64_t message_id, char **data_r, size_t *size_r)
 {
 	struct sqlite_store *q = sq(s);
@@ -1705,6 +1736,7 @@ const struct store_backend store_sqlite = {
         .deliver = sq_deliver,
         .entries = sq_entries,
         .message_meta = sq_message_meta,
+        .message_meta_scan = sq_message_meta_scan,
         .message_data = sq_message_data,
         .flags = sq_flags,
         .expunge = sq_expunge,

@@ -62,6 +62,8 @@ struct store_backend {
 	               size_t *n_r);
 	int (*message_meta)(struct store *s, uint64_t mailbox_id, uint32_t uid,
 	                    struct store_message_meta *meta_r);
+	int (*message_meta_scan)(struct store *s, uint64_t mailbox_id, store_meta_fn *fn,
+	                         void *ctx);
 	int (*message_data)(struct store *s, uint64_t message_id, char **data_r, size_t *size_r);
 	/* keywords validated (may be NULL); uids validated ascending, non-overlapping. */
 	int (*flags)(struct store *s, uint64_t mailbox_id, const struct store_uid_range *uids,

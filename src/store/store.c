@@ -622,6 +622,11 @@ int store_message_meta(struct store *s, uint64_t mailbox_id, uint32_t uid,
 	return s->backend->message_meta(s, mailbox_id, uid, meta_r);
 }
 
+int store_message_meta_scan(struct store *s, uint64_t mailbox_id, store_meta_fn *fn, void *ctx)
+{
+	return s->backend->message_meta_scan(s, mailbox_id, fn, ctx);
+}
+
 void store_message_meta_deinit(struct store_message_meta *meta)
 {
 	if (meta == NULL)

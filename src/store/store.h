@@ -237,6 +237,18 @@ void store_entries_free(struct store_entry **_entries, size_t n);
 int store_message_meta(struct store *s, uint64_t mailbox_id, uint32_t uid,
                        struct store_message_meta *meta_r);
 void store_message_meta_deinit(struct store_message_meta *meta);
+/*
+ * Called by store_message_meta_scan for each entry; meta's strings are
+ * borrowed for the call (bodystructure and body are NULL). Returns 0 to go on,
+ * anything else to stop the scan, which then returns that value.
+ */
+typedef int store_meta_fn(void *ctx, uint32_t uid, const struct store_message_meta *meta);
+/*
+ * Every entry of a mailbox with its metadata, ascending by UID, from one
+ * statement (one consistent snapshot): what SEARCH needs without a query per
+ * message. fn may call other store functions on s that do not write.
+ */
+int store_message_meta_scan(struct store *s, uint64_t mailbox_id, store_meta_fn *fn, void *ctx);
 /* The stored bytes of a message (newly allocated, NUL-terminated). */
 int store_message_data(struct store *s, uint64_t message_id, char **data_r, size_t *size_r);
 
