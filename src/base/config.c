@@ -40,6 +40,7 @@ static const struct config_key keys[] = {
         S("server", "user", user, "tresor"),
         S("server", "log_level", log_level, "info"),
         N("server", "workers", workers, "4", 1, 64),
+        N("server", "meta_cache_mb", meta_cache_mb, "64", 0, 65536),
         S("tls", "cert", tls_cert, ""),
         S("tls", "key", tls_key, ""),
         S("imap", "listen", imap_listen, "127.0.0.1:10143"),

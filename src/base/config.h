@@ -26,6 +26,7 @@ struct config {
 	char *user;
 	char *log_level;
 	uint64_t workers;
+	uint64_t meta_cache_mb;
 	/* [tls] */
 	char *tls_cert;
 	char *tls_key;

@@ -24,6 +24,7 @@
 #include "net/tls.h"
 #include "net/wakeup.h"
 #include "net/worker.h"
+#include "store/metacache.h"
 #include "store/store.h"
 
 #include <event2/event.h>
@@ -154,6 +155,7 @@ static void start_services(struct server *srv)
 {
 	struct imap_deps deps;
 
+	store_metacache_configure((size_t)srv->cfg->meta_cache_mb << 20);
 	srv->changes = wakeup_new(srv->base, on_mailbox_changed, srv);
 	store_set_notify(on_store_change, srv->changes);
 	srv->workers = worker_pool_new(srv->base, (size_t)srv->cfg->workers, worker_store_open,
@@ -184,6 +186,7 @@ static void stop(struct server *srv)
 	/* Queued store work finishes; its sessions are freed by their done callbacks. */
 	worker_pool_free(&srv->workers);
 	store_set_notify(NULL, NULL);
+	store_metacache_clear();
 	imap_server_free(&srv->imap);
 	wakeup_free(&srv->changes);
 	auth_cache_free(&srv->auth_cache);

@@ -511,8 +511,7 @@ static const struct buf *body_text(struct imap_search_eval *ev)
 }
 
 /* Whether a field named e->field has a value containing the pattern. */
-static enum tri header_match(struct imap_search_eval *ev, const struct enode *e,
-                             enum level level)
+static enum tri header_match(struct imap_search_eval *ev, const struct enode *e, enum level level)
 {
 	size_t len, name_len = e->field ? strlen(e->field) : 0;
 	const char *p = headers_text(ev, level, &len), *end;

@@ -178,13 +178,11 @@ static const char *const sq_migrations[SQ_SCHEMA_VERSION] = {
 	X(ENTRY_DEL, "DELETE FROM entries WHERE mailbox = ?1 AND uid = ?2")                        \
 	X(EXPUNGE_LOG,                                                                             \
 	  "INSERT OR REPLACE INTO expunged (mailbox, uid, modseq) VALUES (?1, ?2, ?3)")            \
-	X(META, "SELECT m.id, m.internaldate, m.tz, m.size, m.sealed, m.envelope,"                 \
-	        " m.bodystructure, m.body, m.sent_date, m.headers FROM entries e"                  \
-	        " JOIN messages m ON m.id = e.message WHERE e.mailbox = ?1 AND e.uid = ?2")        \
-	X(META_SCAN, "SELECT e.uid, m.id, m.internaldate, m.tz, m.size, m.sealed, m.envelope,"    \
-	             " m.sent_date, m.headers FROM entries e JOIN messages m ON m.id = e.message"  \
-	             " WHERE e.mailbox = ?1 ORDER BY e.uid")                                       \
-	X(DATA, "SELECT data FROM blobs WHERE id = ?1")                                         \
+	X(META, "SELECT id, internaldate, tz, size, sealed, envelope, bodystructure, body,"        \
+	        " sent_date, headers FROM messages WHERE id = ?1")                                 \
+	X(ENTRY_MESSAGE, "SELECT message FROM entries WHERE mailbox = ?1 AND uid = ?2")            \
+	X(ENTRY_MESSAGES, "SELECT uid, message FROM entries WHERE mailbox = ?1 ORDER BY uid")      \
+	X(DATA, "SELECT data FROM blobs WHERE id = ?1")                                            \
 	X(CHANGED_SINCE, "SELECT uid, flags, keywords, modseq FROM entries"                        \
 	                 " WHERE mailbox = ?1 AND modseq > ?2 ORDER BY uid")                       \
 	X(EXPUNGED_SINCE, "SELECT uid FROM expunged WHERE mailbox = ?1 AND modseq > ?2"            \
@@ -1423,14 +1421,52 @@ static int sq_entries(struct store *s, uint64_t mailbox_id, struct store_entry *
 	return ret;
 }
 
-static int sq_message_meta(struct store *s, uint64_t mailbox_id, uint32_t uid,
-                           struct store_message_meta *meta_r)
+static int sq_entry_message(struct store *s, uint64_t mailbox_id, uint32_t uid,
+                            uint64_t *message_id_r)
 {
 	struct sqlite_store *q = sq(s);
 	sqlite3_stmt *st;
 	int ret;
 
-	if ((ret = sq_prep(q, &st, SQ_META, "ii", (int64_t)mailbox_id, (int64_t)uid)) < 0)
+	if ((ret = sq_prep(q, &st, SQ_ENTRY_MESSAGE, "ii", (int64_t)mailbox_id, (int64_t)uid)) < 0)
+		return ret;
+	ret = sq_step(q, st);
+	if (ret == 1) {
+		*message_id_r = (uint64_t)sqlite3_column_int64(st, 0);
+		ret = STORE_OK;
+	} else if (ret == 0) {
+		ret = store_set_error(s, STORE_ERR_NOTFOUND, "no such message");
+	}
+	sqlite3_reset(st);
+	return ret;
+}
+
+static int sq_entry_messages(struct store *s, uint64_t mailbox_id,
+                             int (*fn)(void *ctx, uint32_t uid, uint64_t message_id), void *ctx)
+{
+	struct sqlite_store *q = sq(s);
+	sqlite3_stmt *st;
+	int ret;
+
+	if ((ret = sq_prep(q, &st, SQ_ENTRY_MESSAGES, "i", (int64_t)mailbox_id)) < 0)
+		return ret;
+	while ((ret = sq_step(q, st)) == 1) {
+		ret = fn(ctx, (uint32_t)sqlite3_column_int64(st, 0),
+		         (uint64_t)sqlite3_column_int64(st, 1));
+		if (ret != 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return ret;
+}
+
+static int sq_message_meta(struct store *s, uint64_t message_id, struct store_message_meta *meta_r)
+{
+	struct sqlite_store *q = sq(s);
+	sqlite3_stmt *st;
+	int ret;
+
+	if ((ret = sq_prep(q, &st, SQ_META, "i", (int64_t)message_id)) < 0)
 		return ret;
 	ret = sq_step(q, st);
 	if (ret == 1) {
@@ -1447,34 +1483,6 @@ static int sq_message_meta(struct store *s, uint64_t mailbox_id, uint32_t uid,
 		ret = STORE_OK;
 	} else if (ret == 0) {
 		ret = store_set_error(s, STORE_ERR_NOTFOUND, "no such message");
-	}
-	sqlite3_reset(st);
-	return ret;
-}
-
-static int sq_message_meta_scan(struct store *s, uint64_t mailbox_id, store_meta_fn *fn,
-                                void *ctx)
-{
-	struct sqlite_store *q = sq(s);
-	struct store_message_meta meta;
-	sqlite3_stmt *st;
-	int ret;
-
-	if ((ret = sq_prep(q, &st, SQ_META_SCAN, "i", (int64_t)mailbox_id)) < 0)
-		return ret;
-	memset(&meta, 0, sizeof(meta));
-	while ((ret = sq_step(q, st)) == 1) {
-		meta.message_id = (uint64_t)sqlite3_column_int64(st, 1);
-		meta.internaldate = (time_t)sqlite3_column_int64(st, 2);
-		meta.internaldate_tz = sqlite3_column_int(st, 3);
-		meta.size = (uint64_t)sqlite3_column_int64(st, 4);
-		meta.sealed = sqlite3_column_int(st, 5) != 0;
-		meta.envelope = (char *)sqlite3_column_text(st, 6);
-		meta.sent_date = (time_t)sqlite3_column_int64(st, 7);
-		meta.headers = (char *)sqlite3_column_text(st, 8);
-		ret = fn(ctx, (uint32_t)sqlite3_column_int64(st, 0), &meta);
-		if (ret != 0)
-			break;
 	}
 	sqlite3_reset(st);
 	return ret;
@@ -1748,8 +1756,9 @@ const struct store_backend store_sqlite = {
         .mailbox_take_recent = sq_mailbox_take_recent,
         .deliver = sq_deliver,
         .entries = sq_entries,
+        .entry_message = sq_entry_message,
+        .entry_messages = sq_entry_messages,
         .message_meta = sq_message_meta,
-        .message_meta_scan = sq_message_meta_scan,
         .message_data = sq_message_data,
         .flags = sq_flags,
         .expunge = sq_expunge,

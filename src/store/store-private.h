@@ -60,10 +60,15 @@ struct store_backend {
 	               const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r);
 	int (*entries)(struct store *s, uint64_t mailbox_id, struct store_entry **entries_r,
 	               size_t *n_r);
-	int (*message_meta)(struct store *s, uint64_t mailbox_id, uint32_t uid,
+	/* The message an entry refers to. */
+	int (*entry_message)(struct store *s, uint64_t mailbox_id, uint32_t uid,
+	                     uint64_t *message_id_r);
+	/* Every entry's UID and message, ascending by UID; fn as store_meta_fn. */
+	int (*entry_messages)(struct store *s, uint64_t mailbox_id,
+	                      int (*fn)(void *ctx, uint32_t uid, uint64_t message_id), void *ctx);
+	/* A message's metadata (strings newly allocated), whatever mailbox holds it. */
+	int (*message_meta)(struct store *s, uint64_t message_id,
 	                    struct store_message_meta *meta_r);
-	int (*message_meta_scan)(struct store *s, uint64_t mailbox_id, store_meta_fn *fn,
-	                         void *ctx);
 	int (*message_data)(struct store *s, uint64_t message_id, char **data_r, size_t *size_r);
 	/* keywords validated (may be NULL); uids validated ascending, non-overlapping. */
 	int (*flags)(struct store *s, uint64_t mailbox_id, const struct store_uid_range *uids,

@@ -18,6 +18,8 @@
  */
 #include "store/store-private.h"
 
+#include "store/metacache.h"
+
 #include "base/mem.h"
 #include "base/str.h"
 
@@ -615,16 +617,77 @@ void store_entries_free(struct store_entry **_entries, size_t n)
 	XFREE(*_entries);
 }
 
+/* A message's metadata from the cache, or from the backend and then cached. */
+static const struct store_message_meta *meta_of(struct store *s, uint64_t message_id,
+                                                struct store_meta_ref **ref_r, int *ret_r)
+{
+	const struct store_message_meta *m = store_metacache_get(message_id, ref_r);
+	struct store_message_meta loaded;
+
+	*ret_r = STORE_OK;
+	if (m != NULL)
+		return m;
+	memset(&loaded, 0, sizeof(loaded));
+	*ret_r = s->backend->message_meta(s, message_id, &loaded);
+	if (*ret_r < 0) {
+		store_message_meta_deinit(&loaded);
+		return NULL;
+	}
+	return store_metacache_put(&loaded, ref_r);
+}
+
+static char *strdup_or_null(const char *p)
+{
+	return p != NULL ? xstrdup(p) : NULL;
+}
+
 int store_message_meta(struct store *s, uint64_t mailbox_id, uint32_t uid,
                        struct store_message_meta *meta_r)
 {
+	const struct store_message_meta *m;
+	struct store_meta_ref *ref;
+	uint64_t id;
+	int ret;
+
 	memset(meta_r, 0, sizeof(*meta_r));
-	return s->backend->message_meta(s, mailbox_id, uid, meta_r);
+	if ((ret = s->backend->entry_message(s, mailbox_id, uid, &id)) < 0)
+		return ret;
+	if ((m = meta_of(s, id, &ref, &ret)) == NULL)
+		return ret;
+	*meta_r = *m;
+	meta_r->envelope = strdup_or_null(m->envelope);
+	meta_r->bodystructure = strdup_or_null(m->bodystructure);
+	meta_r->body = strdup_or_null(m->body);
+	meta_r->headers = strdup_or_null(m->headers);
+	store_metacache_release(&ref);
+	return STORE_OK;
+}
+
+struct meta_scan {
+	struct store *s;
+	store_meta_fn *fn;
+	void *ctx;
+};
+
+static int meta_scan_one(void *ctx, uint32_t uid, uint64_t message_id)
+{
+	struct meta_scan *ms = ctx;
+	const struct store_message_meta *m;
+	struct store_meta_ref *ref;
+	int ret;
+
+	if ((m = meta_of(ms->s, message_id, &ref, &ret)) == NULL)
+		return ret == STORE_ERR_NOTFOUND ? 0 : ret;
+	ret = ms->fn(ms->ctx, uid, m);
+	store_metacache_release(&ref);
+	return ret;
 }
 
 int store_message_meta_scan(struct store *s, uint64_t mailbox_id, store_meta_fn *fn, void *ctx)
 {
-	return s->backend->message_meta_scan(s, mailbox_id, fn, ctx);
+	struct meta_scan ms = {s, fn, ctx};
+
+	return s->backend->entry_messages(s, mailbox_id, meta_scan_one, &ms);
 }
 
 void store_message_meta_deinit(struct store_message_meta *meta)

@@ -239,7 +239,7 @@ int store_message_meta(struct store *s, uint64_t mailbox_id, uint32_t uid,
 void store_message_meta_deinit(struct store_message_meta *meta);
 /*
  * Called by store_message_meta_scan for each entry; meta's strings are
- * borrowed for the call (bodystructure and body are NULL). Returns 0 to go on,
+ * borrowed for the call. Returns 0 to go on,
  * anything else to stop the scan, which then returns that value.
  */
 typedef int store_meta_fn(void *ctx, uint32_t uid, const struct store_message_meta *meta);
