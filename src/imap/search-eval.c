@@ -68,6 +68,7 @@ struct emsg {
 	struct store_message_meta meta;
 	bool meta_borrowed; /* given by a store scan: not ours to free */
 	int64_t day, sent_day;
+	bool have_days; /* day and sent_day computed (only date keys need them) */
 	char *data;
 	size_t size;
 	struct mime_message *mime;
@@ -437,6 +438,9 @@ static bool envelope_date(const char *env, char out[SEARCH_ENVELOPE_DATE_MAX], s
 
 static void compute_days(struct emsg *m)
 {
+	if (m->have_days)
+		return;
+	m->have_days = true;
 	char date[SEARCH_ENVELOPE_DATE_MAX];
 	size_t len;
 	time_t t;
@@ -457,8 +461,6 @@ static int load_level(struct imap_search_eval *ev, enum level level)
 
 	if (level == LEVEL_META) {
 		ret = store_message_meta(ev->store, ev->view->mailbox_id, m->uid, &m->meta);
-		if (ret == 0)
-			compute_days(m);
 	} else if (level == LEVEL_MIME) {
 		ret = store_message_data(ev->store, m->meta.message_id, &m->data, &m->size);
 		if (ret == 0) {
@@ -581,8 +583,9 @@ static enum tri eval_view_key(struct imap_search_eval *ev, const struct enode *e
 
 static enum tri eval_meta_key(struct imap_search_eval *ev, const struct enode *e)
 {
-	const struct emsg *m = &ev->msg;
+	struct emsg *m = &ev->msg;
 
+	compute_days(m);
 	switch (e->key) {
 	case IMAP_SKEY_BEFORE:
 		return tri_of(m->day < e->day);
@@ -669,7 +672,6 @@ static int match(struct imap_search_eval *ev, size_t seq, const struct store_mes
 	if (meta != NULL) {
 		m->meta = *meta;
 		m->meta_borrowed = true;
-		compute_days(m);
 	}
 	while ((r = eval_node(ev, ev->root, level)) == TRI_UNKNOWN) {
 		ASSERT(level < LEVEL_BODY); /* nothing is unknown once the body is there */

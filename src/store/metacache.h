@@ -8,7 +8,9 @@
  * database once, not once per FETCH or SEARCH per connection (each SQLite
  * connection drops its own page cache whenever another one commits).
  *
- * Threads: all functions lock one mutex. Entries are reference-counted: one
+ * Threads: the cache is METACACHE_SHARDS shards (by message id modulo the
+ * count), each with its own lock and an equal part of the budget. Entries are
+ * reference-counted: one
  * that is evicted while in use is freed when its last user releases it.
  *
  * Limits: the byte budget given to store_metacache_configure (0: off).
@@ -19,6 +21,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#define METACACHE_SHARDS 16
 
 struct store_message_meta;
 struct store_meta_ref;

@@ -2,6 +2,9 @@
  * test_metacache.c - the process-wide message metadata cache (store/metacache.c):
  * hits and misses, the byte budget with least-recently-used eviction, entries
  * evicted while in use, the cache turned off, and several threads at once.
+ * Eviction is per shard (message id modulo METACACHE_SHARDS, each with an equal
+ * part of the budget): the eviction tests use ids of one shard, S(n), and
+ * budgets of METACACHE_SHARDS times what one shard should hold.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +19,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+
+#define S(n)      ((uint64_t)(n)*METACACHE_SHARDS)
+#define BUDGET(n) ((size_t)(n)*METACACHE_SHARDS)
 
 static struct store_message_meta tm_meta(uint64_t id, size_t headers_len)
 {
@@ -90,16 +96,19 @@ static void test_put_twice_keeps_one(void **state)
 static void test_budget_evicts_least_recently_used(void **state)
 {
 	/* Each entry is a little over 10 KiB: five fit in 52 KiB, six do not. */
-	store_metacache_configure(52 * 1024);
-	for (uint64_t id = 1; id <= 5; id++)
-		tm_put(id, 10 * 1024);
-	assert_true(tm_cached(1)); /* 1 is now the most recently used */
-	tm_put(6, 10 * 1024);
-	tm_put(7, 10 * 1024);
-	assert_true(tm_cached(1));
-	assert_false(tm_cached(2));
-	assert_false(tm_cached(3));
-	assert_true(tm_cached(4) && tm_cached(5) && tm_cached(6) && tm_cached(7));
+	store_metacache_configure(BUDGET(52 * 1024));
+	for (uint64_t n = 1; n <= 5; n++)
+		tm_put(S(n), 10 * 1024);
+	assert_true(tm_cached(S(1))); /* now the most recently used */
+	tm_put(S(6), 10 * 1024);
+	tm_put(S(7), 10 * 1024);
+	assert_true(tm_cached(S(1)));
+	assert_false(tm_cached(S(2)));
+	assert_false(tm_cached(S(3)));
+	assert_true(tm_cached(S(4)) && tm_cached(S(5)) && tm_cached(S(6)) && tm_cached(S(7)));
+	/* Another shard has its own part of the budget. */
+	tm_put(S(8) + 1, 10 * 1024);
+	assert_true(tm_cached(S(8) + 1) && tm_cached(S(7)));
 	store_metacache_clear();
 }
 
@@ -109,7 +118,7 @@ static void test_too_large_is_private(void **state)
 	struct store_meta_ref *ref;
 	const struct store_message_meta *got;
 
-	store_metacache_configure(4096);
+	store_metacache_configure(BUDGET(4096));
 	m = tm_meta(9, 8192);
 	got = store_metacache_put(&m, &ref);
 	assert_int_equal(strlen(got->headers), 8192); /* usable while referenced */
@@ -124,13 +133,13 @@ static void test_evicted_while_in_use(void **state)
 	struct store_meta_ref *ref;
 	const struct store_message_meta *held;
 
-	store_metacache_configure(25 * 1024); /* two entries of 10 KiB fit */
-	m = tm_meta(1, 10 * 1024);
+	store_metacache_configure(BUDGET(25 * 1024)); /* two entries of 10 KiB fit */
+	m = tm_meta(S(1), 10 * 1024);
 	held = store_metacache_put(&m, &ref);
-	tm_put(2, 10 * 1024);
-	tm_put(3, 10 * 1024); /* evicts 1, which is still referenced */
-	assert_false(tm_cached(1));
-	assert_string_equal(held->envelope, "(envelope 1)");
+	tm_put(S(2), 10 * 1024);
+	tm_put(S(3), 10 * 1024); /* evicts S(1), which is still referenced */
+	assert_false(tm_cached(S(1)));
+	assert_int_equal(held->size, S(1) * 10);
 	store_metacache_release(&ref);
 	store_metacache_clear();
 }
