@@ -57,6 +57,7 @@ static const struct config_key keys[] = {
         N("auth", "cache_ttl", auth_cache_ttl, "3600", 0, 604800),
         N("auth", "cache_size", auth_cache_size, "100000", 0, 10000000),
         N("auth", "failure_delay_ms", auth_failure_delay_ms, "1000", 0, 10000),
+        N("auth", "plaintext_loopback", auth_plaintext_loopback, "1", 0, 1),
 };
 
 static int set_value(struct config *c, const struct config_key *k, const char *value,

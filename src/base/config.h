@@ -48,6 +48,7 @@ struct config {
 	uint64_t auth_cache_ttl;
 	uint64_t auth_cache_size;
 	uint64_t auth_failure_delay_ms;
+	uint64_t auth_plaintext_loopback;
 	/* Path the configuration was read from, or NULL for built-in defaults. */
 	char *path;
 };

@@ -17,9 +17,15 @@
 
 #include <string.h>
 
+bool imap_login_allowed(const struct imap_session *s)
+{
+	return s->conn->tls ||
+	       (s->conn->loopback && s->server->deps.config->auth_plaintext_loopback != 0);
+}
+
 void imap_write_capabilities(struct imap_session *s)
 {
-	bool login_ok = s->conn->tls || s->conn->loopback;
+	bool login_ok = imap_login_allowed(s);
 
 	imap_printf(s, "IMAP4rev1 IMAP4rev2");
 	if (!s->conn->tls && s->state == IMAP_STATE_NOT_AUTH)

@@ -34,11 +34,6 @@
 /* Longest user name accepted, in bytes. */
 #define IMAP_USER_MAX 320
 
-static bool login_allowed(struct imap_session *s)
-{
-	return s->conn->tls || s->conn->loopback;
-}
-
 /* Worker thread: checks the credentials and answers. */
 static void check_credentials(struct imap_session *s, const char *user, const char *password)
 {
@@ -87,7 +82,7 @@ void imap_cmd_login(struct imap_session *s)
 		imap_bad(s, "LOGIN expects user name and password");
 		return;
 	}
-	if (!login_allowed(s)) {
+	if (!imap_login_allowed(s)) {
 		imap_tagged(s, "NO [PRIVACYREQUIRED] Use STARTTLS or port 993 first");
 		return;
 	}
@@ -141,7 +136,7 @@ void imap_cmd_authenticate(struct imap_session *s)
 		imap_bad(s, "AUTHENTICATE expects a mechanism name");
 		return;
 	}
-	if (!login_allowed(s)) {
+	if (!imap_login_allowed(s)) {
 		imap_tagged(s, "NO [PRIVACYREQUIRED] Use STARTTLS or port 993 first");
 		return;
 	}

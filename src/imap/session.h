@@ -170,6 +170,8 @@ void imap_session_unselect(struct imap_session *s);
 void imap_session_sync(struct imap_session *s, bool allow_expunge);
 /* "* seq FETCH (FLAGS ...)" for the view's message seq, with UID and MODSEQ as enabled. */
 void imap_write_fetch_flags(struct imap_session *s, size_t seq);
+/* RFC 8314 / RFC 2595 3.2: may credentials be sent now (TLS, or loopback if allowed)? */
+bool imap_login_allowed(const struct imap_session *s);
 /* The capability list for the session's current state, without "* CAPABILITY". */
 void imap_write_capabilities(struct imap_session *s);
 

@@ -131,3 +131,27 @@ def test_plaintext_on_the_tls_port_gets_no_greeting(server):
         assert b"* OK" not in data and b"CAPABILITY" not in data
     finally:
         s.close()
+
+
+def test_credentials_refused_before_tls(make_server):
+    """RFC 8314 / RFC 2595 3.2: without the loopback exception, a plain connection gets
+    LOGINDISABLED, and LOGIN and AUTHENTICATE answer NO [PRIVACYREQUIRED] without a
+    password being checked; after STARTTLS the same credentials work."""
+    srv = make_server(auth={"plaintext_loopback": "0"}, users=(ALICE,))
+    with RawImap(srv) as c:
+        assert "LOGINDISABLED" in c.greeting and "STARTTLS" in c.greeting
+        assert "AUTH=PLAIN" not in c.greeting
+        caps = c.ok("CAPABILITY")[0]
+        assert "LOGINDISABLED" in caps and "AUTH=" not in caps
+        _, tagged = c.cmd('LOGIN "%s" "%s"' % ALICE, tag="l1")
+        assert tagged == "l1 NO [PRIVACYREQUIRED] Use STARTTLS or port 993 first"
+        _, tagged = c.cmd("AUTHENTICATE PLAIN AGFsaWNlQGV4YW1wbGUudGVzdABhbGljZS1zZWNyZXQtcHc=",
+                          tag="a1")
+        assert tagged == "a1 NO [PRIVACYREQUIRED] Use STARTTLS or port 993 first"
+    m = imap_starttls(srv)
+    assert "LOGINDISABLED" not in " ".join(m.capabilities)
+    assert m.login(*ALICE)[0] == "OK"
+    m.logout()
+    m = imap_tls(srv)
+    assert m.login(*ALICE)[0] == "OK"
+    m.logout()
