@@ -351,25 +351,11 @@ static void write_vanished(struct imap_session *s, const struct imap_fetch *f,
 {
 	struct store_changes ch;
 	struct imap_seqset set;
-	uint32_t *gone;
-	size_t i, n = 0;
-	struct buf out;
 
 	if (imap_seqset_parse(set_arg->str, set_arg->len, &s->arena, &set, NULL) < 0 ||
 	    store_changes_since(s->store, s->view->mailbox_id, f->changedsince, &ch) < 0)
 		return;
-	gone = xcalloc(ch.n_expunged + 1, sizeof(*gone));
-	for (i = 0; i < ch.n_expunged; i++) {
-		if (imap_seqset_contains(&set, ch.expunged[i], s->view->uidnext))
-			gone[n++] = ch.expunged[i];
-	}
-	if (n > 0) {
-		buf_init(&out, 0);
-		imap_seqset_write(&out, gone, n);
-		imap_untagged(s, "VANISHED (EARLIER) %s", out.data);
-		buf_deinit(&out);
-	}
-	free(gone);
+	imap_write_vanished_earlier(s, &ch, &set, s->view->uidnext);
 	store_changes_deinit(&ch);
 }
 

@@ -176,25 +176,12 @@ static void write_select_data(struct imap_session *s)
 static void write_qresync(struct imap_session *s, const struct qresync_param *q)
 {
 	struct store_changes ch;
-	struct buf set;
-	uint32_t *gone;
-	size_t i, n = 0;
+	size_t i;
 
 	if (q->uidvalidity != s->view->uidvalidity ||
 	    store_changes_since(s->store, s->view->mailbox_id, q->modseq, &ch) < 0)
 		return;
-	gone = xcalloc(ch.n_expunged + 1, sizeof(*gone));
-	for (i = 0; i < ch.n_expunged; i++) {
-		if (!q->has_known || imap_seqset_contains(&q->known, ch.expunged[i], UINT32_MAX))
-			gone[n++] = ch.expunged[i];
-	}
-	if (n > 0) {
-		buf_init(&set, 0);
-		imap_seqset_write(&set, gone, n);
-		imap_untagged(s, "VANISHED (EARLIER) %s", set.data);
-		buf_deinit(&set);
-	}
-	free(gone);
+	imap_write_vanished_earlier(s, &ch, q->has_known ? &q->known : NULL, UINT32_MAX);
 	for (i = 0; i < ch.n_changed; i++) {
 		size_t seq = imap_view_seq(s->view, ch.changed[i].uid);
 		if (seq != 0)

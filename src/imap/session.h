@@ -172,6 +172,14 @@ void imap_session_sync(struct imap_session *s, bool allow_expunge);
 void imap_write_fetch_flags(struct imap_session *s, size_t seq);
 /* RFC 8314 / RFC 2595 3.2: may credentials be sent now (TLS, or loopback if allowed)? */
 bool imap_login_allowed(const struct imap_session *s);
+struct imap_seqset;
+struct store_changes;
+/* "* VANISHED [(EARLIER)] uid-set" for ascending UIDs; nothing when n is 0. */
+void imap_write_vanished(struct imap_session *s, const uint32_t *uids, size_t n, bool earlier);
+/* RFC 7162 3.2.5.2 / 3.2.6: "* VANISHED (EARLIER)" for the UIDs expunged in ch that
+ * filter names ('*' standing for filter_max), or all of them when filter is NULL. */
+void imap_write_vanished_earlier(struct imap_session *s, const struct store_changes *ch,
+                                 const struct imap_seqset *filter, uint32_t filter_max);
 /* The capability list for the session's current state, without "* CAPABILITY". */
 void imap_write_capabilities(struct imap_session *s);
 

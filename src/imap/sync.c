@@ -50,6 +50,32 @@ static bool view_has_expunged(const struct imap_view *v, const struct store_chan
 	return false;
 }
 
+void imap_write_vanished(struct imap_session *s, const uint32_t *uids, size_t n, bool earlier)
+{
+	struct buf set;
+
+	if (n == 0)
+		return;
+	buf_init(&set, 0);
+	imap_seqset_write(&set, uids, n);
+	imap_untagged(s, "VANISHED %s%s", earlier ? "(EARLIER) " : "", set.data);
+	buf_deinit(&set);
+}
+
+void imap_write_vanished_earlier(struct imap_session *s, const struct store_changes *ch,
+                                 const struct imap_seqset *filter, uint32_t filter_max)
+{
+	uint32_t *gone = xcalloc(ch->n_expunged + 1, sizeof(*gone));
+	size_t i, n = 0;
+
+	for (i = 0; i < ch->n_expunged; i++) {
+		if (filter == NULL || imap_seqset_contains(filter, ch->expunged[i], filter_max))
+			gone[n++] = ch->expunged[i];
+	}
+	imap_write_vanished(s, gone, n, true);
+	free(gone);
+}
+
 static void report_expunges(struct imap_session *s, const struct store_changes *ch)
 {
 	struct imap_view *v = s->view;
@@ -66,14 +92,8 @@ static void report_expunges(struct imap_session *s, const struct store_changes *
 		if (!s->qresync)
 			imap_untagged(s, "%zu EXPUNGE", seq);
 	}
-	if (s->qresync && n > 0) {
-		struct buf set;
-
-		buf_init(&set, 0);
-		imap_seqset_write(&set, gone, n);
-		imap_untagged(s, "VANISHED %s", set.data);
-		buf_deinit(&set);
-	}
+	if (s->qresync)
+		imap_write_vanished(s, gone, n, false);
 	free(gone);
 }
 
