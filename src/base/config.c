@@ -49,6 +49,7 @@ static const struct config_key keys[] = {
         N("imap", "append_limit", imap_append_limit, "52428800", 1024, 1073741824),
         N("imap", "max_connections", imap_max_connections, "20000", 1, 1000000),
         N("imap", "literal_plus", imap_literal_plus, "1", 0, 1),
+        N("imap", "fetch_buffer_max", imap_fetch_buffer_max, "67108864", 65536, 4294967296),
         S("pop3", "listen", pop3_listen, "127.0.0.1:10110"),
         S("pop3", "listen_tls", pop3_listen_tls, "127.0.0.1:10995"),
         S("smtp", "listen_mx", smtp_listen_mx, "127.0.0.1:10025"),

@@ -37,6 +37,7 @@ struct config {
 	uint64_t imap_append_limit;
 	uint64_t imap_max_connections;
 	uint64_t imap_literal_plus;
+	uint64_t imap_fetch_buffer_max;
 	/* [pop3] */
 	char *pop3_listen;
 	char *pop3_listen_tls;

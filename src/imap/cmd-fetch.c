@@ -28,6 +28,8 @@
  */
 #include "imap/commands.h"
 
+#include "base/config.h"
+#include "imap/server.h"
 #include "base/buf.h"
 #include "base/mem.h"
 #include "imap/datetime.h"
@@ -444,6 +446,8 @@ void imap_cmd_fetch(struct imap_session *s)
 	uint32_t *seqs;
 	size_t n_seqs, i;
 	bool *changed, missing = false;
+	size_t max_out = (size_t)s->server->deps.config->imap_fetch_buffer_max;
+	bool too_big = false;
 
 	if (s->n_args < 2 || imap_msgset(s, &s->args[0], &seqs, &n_seqs) < 0) {
 		if (s->n_args < 2)
@@ -469,9 +473,18 @@ void imap_cmd_fetch(struct imap_session *s)
 		imap_store_error(s, STORE_ERR_TEMP, NULL);
 		return;
 	}
-	for (i = 0; i < n_seqs; i++) {
+	for (i = 0; i < n_seqs && !too_big; i++) {
 		struct fetch_msg m = {0};
 
+		/*
+		 * XXX the response is built in memory before it is sent: past
+		 * [imap] fetch_buffer_max the command stops, keeps what it answered, and
+		 * says NO [LIMIT] so the client asks for fewer messages at a time.
+		 */
+		if (evbuffer_get_length(s->out) >= max_out) {
+			too_big = true;
+			break;
+		}
 		m.seq = seqs[i];
 		m.uid = s->view->uids[m.seq - 1];
 		if (f.changedsince_set && s->view->modseqs[m.seq - 1] <= f.changedsince)
@@ -484,7 +497,9 @@ void imap_cmd_fetch(struct imap_session *s)
 		unload_message(&m);
 	}
 	free(changed);
-	if (missing)
+	if (too_big)
+		imap_tagged(s, "NO [LIMIT] Response too large: fetch fewer messages at a time");
+	else if (missing)
 		imap_tagged(s, "NO [EXPUNGEISSUED] Some of the requested messages no longer exist");
 	else
 		imap_tagged(s, "OK %sFETCH completed", s->uid ? "UID " : "");

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import ALICE, RawImap, new_server
+from conftest import ALICE, RawImap, append, login, message, new_server
 
 LINE_MAX = 64 * 1024
 
@@ -214,3 +214,31 @@ def test_idle_timeout(make_server):
         data = c.read_until_eof(limit=30)
         assert data == "* BYE Autologout; idle for too long\r\n"
         assert 2.5 <= time.monotonic() - t0 < 10
+
+
+def test_fetch_response_over_the_buffer_limit_says_limit(make_server):
+    """A FETCH whose response would pass [imap] fetch_buffer_max stops after the
+    message that crossed it, with NO [LIMIT]; every message sent is whole, and a
+    smaller request then gets the rest."""
+    srv = make_server(imap={"fetch_buffer_max": "65536"}, users=(ALICE,))
+    m = login(srv)
+    bodies = []
+    for i in range(4):
+        raw = message(subject="big %d" % i, body=("%d" % i) * 40000 + "\r\n")
+        bodies.append(raw)
+        append(m, "INBOX", raw)
+    m.logout()
+    with RawImap(srv) as c:
+        c.login()
+        c.ok("SELECT INBOX")
+        untagged, tagged = c.cmd("FETCH 1:4 BODY.PEEK[]", tag="f1")
+        assert tagged == "f1 NO [LIMIT] Response too large: fetch fewer messages at a time"
+        got = [u for u in untagged if " FETCH " in u]
+        assert len(got) == 2  # the second one crossed 64 KiB
+        for n, line in enumerate(got, start=1):
+            assert line.startswith("* %d FETCH (BODY[] {%d}\r\n" % (n, len(bodies[n - 1])))
+            assert line.endswith(bodies[n - 1].decode() + ")")
+        # The rest fits: the limit is checked before each message.
+        untagged, tagged = c.cmd("FETCH 3:4 BODY.PEEK[]", tag="f2")
+        assert tagged == "f2 OK FETCH completed"
+        assert len([u for u in untagged if " FETCH " in u]) == 2
