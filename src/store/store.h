@@ -11,7 +11,8 @@
  * run on the worker pool, never on the event loop).
  *
  * Durability: a call that writes returns 0 only after the change is durable
- * on disk (SQLite: WAL with synchronous=FULL). On error nothing of the change
+ * on disk (SQLite: the WAL is fdatasync'ed after the commit, before the call
+ * returns; see sq_wal_sync in sqlite.c). On error nothing of the change
  * is visible (one transaction per call).
  *
  * Errors: functions return 0 on success, STORE_ERR_* (negative) on failure,
