@@ -39,7 +39,5 @@ void imap_accept(struct imap_server *server, int fd, const struct sockaddr *peer
                  socklen_t peer_len, bool implicit_tls);
 /* A change was committed to mailbox_id (loop thread). */
 void imap_mailbox_changed(struct imap_server *server, uint64_t mailbox_id);
-/* Number of open sessions. */
-unsigned imap_session_count(const struct imap_server *server);
 
 #endif

@@ -141,7 +141,6 @@ static void session_free(struct imap_session *s)
 		event_free(s->delay_ev);
 	imap_view_free(&s->view);
 	sasl_free(&s->sasl);
-	free(s->sasl_tag);
 	free(s->pending_error);
 	free(s->saved);
 	free(s->user);
@@ -721,9 +720,4 @@ void imap_server_shutdown(struct imap_server *server)
 void imap_server_free(struct imap_server **_server)
 {
 	XFREE(*_server);
-}
-
-unsigned imap_session_count(const struct imap_server *server)
-{
-	return server->n_sessions;
 }

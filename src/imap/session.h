@@ -126,7 +126,6 @@ struct imap_session {
 
 	/* AUTHENTICATE in progress. */
 	struct sasl_session *sasl;
-	char *sasl_tag;
 
 	/* IDLE. */
 	bool idling;
