@@ -151,13 +151,21 @@ void imap_session_sync(struct imap_session *s, bool allow_expunge)
 {
 	struct imap_view *v = s->view;
 	struct store_changes ch;
+	uint64_t generation;
 
-	if (v == NULL || store_changes_since(s->store, v->mailbox_id, v->modseq, &ch) < 0)
+	if (v == NULL)
+		return;
+	/* Read before the query: a change committed meanwhile moves it again. */
+	generation = store_mailbox_generation(v->mailbox_id);
+	if (generation == v->generation && generation != 0)
+		return; /* nothing committed since the last sync */
+	if (store_changes_since(s->store, v->mailbox_id, v->modseq, &ch) < 0)
 		return;
 	if (!allow_expunge && view_has_expunged(v, &ch)) {
 		store_changes_deinit(&ch);
-		return;
+		return; /* the generation stays: the next command syncs again */
 	}
+	v->generation = generation;
 	report_expunges(s, &ch);
 	report_flags(s, &ch);
 	report_new(s, &ch);

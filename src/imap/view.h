@@ -26,6 +26,7 @@ struct imap_view {
 	uint32_t uidvalidity;
 	uint32_t uidnext;    /* first UID this session has not been told of */
 	uint64_t modseq;     /* changes up to here have been reported */
+	uint64_t generation; /* store_mailbox_generation() at the last sync */
 	uint32_t recent_uid; /* UIDs >= this are \Recent for this session */
 	size_t count, cap;
 	uint32_t *uids;

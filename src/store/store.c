@@ -23,6 +23,7 @@
 #include "base/mem.h"
 #include "base/str.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,11 +89,27 @@ void store_notify_add(struct store *s, uint64_t mailbox_id)
 	s->pending[s->n_pending++] = mailbox_id;
 }
 
+/*
+ * Change generations: one counter per slot (mailbox id modulo the count),
+ * bumped after every committed change of a mailbox in that slot. A session
+ * that saw the same value before asks the store for nothing; two mailboxes
+ * sharing a slot only cost each other a query that finds nothing.
+ */
+#define STORE_GENERATION_SLOTS 4096
+static _Atomic uint64_t store_generations[STORE_GENERATION_SLOTS];
+
+uint64_t store_mailbox_generation(uint64_t mailbox_id)
+{
+	return atomic_load(&store_generations[mailbox_id % STORE_GENERATION_SLOTS]);
+}
+
 void store_notify_flush(struct store *s)
 {
 	size_t n = s->n_pending;
 
 	s->n_pending = 0;
+	for (size_t i = 0; i < n; i++)
+		atomic_fetch_add(&store_generations[s->pending[i] % STORE_GENERATION_SLOTS], 1);
 	if (store_notify_hook == NULL)
 		return;
 	for (size_t i = 0; i < n; i++)

@@ -283,6 +283,14 @@ int store_copy(struct store *s, uint64_t src_mailbox_id, const struct store_uid_
                size_t n_uids, uint64_t dst_mailbox_id, bool move, uint32_t **src_r,
                uint32_t **dst_r, size_t *n_r, uint32_t *dst_uidvalidity_r);
 
+/*
+ * A number that changes after every change committed to mailbox_id by this
+ * process (any thread; read without blocking). Equal values mean nothing was
+ * committed in between, so a session can skip store_changes_since. Changes by
+ * other processes do not move it (they also do not reach the change hook).
+ */
+uint64_t store_mailbox_generation(uint64_t mailbox_id);
+
 /* What changed in a mailbox after modseq since (IDLE, NOOP, QRESYNC). */
 int store_changes_since(struct store *s, uint64_t mailbox_id, uint64_t since,
                         struct store_changes *ch_r);
