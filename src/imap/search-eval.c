@@ -83,7 +83,7 @@ struct imap_search_eval {
 	size_t n_saved;
 	uint64_t serial; /* counts messages evaluated, for memos */
 	struct emsg msg;
-	struct buf scratch, headers, body;
+	struct buf headers, body;
 	size_t n_parsed;
 };
 
@@ -365,7 +365,6 @@ struct imap_search_eval *imap_search_eval_new(const struct imap_search *search,
 	ev->store = store;
 	ev->saved = saved;
 	ev->n_saved = saved != NULL ? n_saved : 0;
-	buf_init(&ev->scratch, IMAP_SEARCH_TEXT_MAX);
 	buf_init(&ev->headers, IMAP_SEARCH_TEXT_MAX);
 	buf_init(&ev->body, IMAP_SEARCH_TEXT_MAX);
 	return ev;
@@ -389,7 +388,6 @@ void imap_search_eval_free(struct imap_search_eval **_ev)
 	if (ev == NULL)
 		return;
 	msg_reset(ev);
-	buf_deinit(&ev->scratch);
 	buf_deinit(&ev->headers);
 	buf_deinit(&ev->body);
 	XFREE(*_ev);
