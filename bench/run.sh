@@ -9,7 +9,9 @@
 #   2. the delay from an APPEND to the EXISTS seen by another session in IDLE;
 #   3. server memory per idle TLS connection in IDLE (IDLE_CONNS against Tresor,
 #      DOVECOT_IDLE_CONNS against Dovecot), each from a freshly started server;
-#   4. (DIAG=1) one run each of the mix without SEARCH, and of Tresor with 2 workers.
+#   4. (DIAG=1) one run each of the mix without SEARCH, and of Tresor with 2 workers;
+#   5. (SMTP=1) bench/smtp.sh: Tresor's MX listener against Postfix, with smtp-source.
+# IMAP=0 runs only the SMTP part, SMTP=0 only the IMAP parts.
 # Raw result lines go to build/bench/results.txt, the tables to build/bench/summary.md.
 # Everything runs under time limits and is stopped and removed at exit.
 #
@@ -32,6 +34,8 @@ WORKERS=${WORKERS:-4}               # Tresor [server] workers
 DOVECOT_FORMAT=${DOVECOT_FORMAT:-sdbox}  # sdbox or maildir
 DIAG=${DIAG:-1}                     # 1: diagnostic runs after the measurements
 KEEP=${KEEP:-0}                     # 1: keep the temporary directory
+IMAP=${IMAP:-1}                     # 0: skip the IMAP parts (1-4)
+SMTP=${SMTP:-1}                     # 0: skip the SMTP part (bench/smtp.sh, its own knobs)
 
 OUT=$ROOT/build/bench
 LOAD=$OUT/imap-load
@@ -46,6 +50,14 @@ fail() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || fail "run as root (Dovecot's mail processes need a user to switch to)"
 [ -x "$TRESOR" ] || fail "build/tresor missing: run make build/tresor"
 mkdir -p "$OUT"
+
+if [ "$IMAP" = 0 ]; then
+	[ "$SMTP" != 0 ] || fail "IMAP=0 and SMTP=0: nothing to measure"
+	: > "$RESULTS"
+	bench/smtp.sh "$RESULTS"
+	/usr/bin/python3 bench/summary.py "$RESULTS" | tee "$OUT/summary.md"
+	exit 0
+fi
 
 log "building the load generator"
 cc -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
@@ -336,4 +348,15 @@ if [ "$DIAG" = 1 ]; then
 	mix tresor login workers-2
 fi
 
+smtp_rc=0
+if [ "$SMTP" != 0 ]; then
+	# the IMAP servers would share the CPUs with the SMTP ones
+	kill "$TPID" "$DPID"
+	wait "$TPID" "$DPID" 2>/dev/null || true
+	TPID=""
+	DPID=""
+	bench/smtp.sh "$RESULTS" || smtp_rc=$?
+fi
+
 /usr/bin/python3 bench/summary.py "$RESULTS" | tee "$OUT/summary.md"
+[ "$smtp_rc" -eq 0 ] || fail "bench/smtp.sh failed (exit $smtp_rc): its tables are missing or partial"

@@ -1,6 +1,8 @@
 #!/usr/bin/python3
-"""bench/summary.py - turns build/bench/results.txt (written by bench/run.sh) into
-Markdown tables: medians over the repeated runs and the Tresor/Dovecot ratios.
+"""bench/summary.py - turns build/bench/results.txt (written by bench/run.sh and
+bench/smtp.sh) into Markdown tables: medians over the repeated runs and the
+Tresor/Dovecot and Tresor/Postfix ratios. The IMAP tables appear when the file has
+IMAP results, the SMTP tables when it has SMTP lines.
 
 Usage: summary.py RESULTS_FILE
 """
@@ -54,18 +56,29 @@ def main():
     info = {}
     for kind, kv in rows:
         if kind == "INFO":
-            info.update(kv)
+            # bench/smtp.sh repeats the machine keys after bench/run.sh's: first wins
+            for k, v in kv.items():
+                info.setdefault(k, v)
     out = []
     w = out.append
+    imap = "dovecot" in info
     w("### Machine and versions\n")
     w("| | |\n|---|---|")
     w(f"| date | {info.get('date', '?')} |")
     w(f"| machine | {info.get('nproc', '?')} CPUs ({info.get('cpu', '?')}), "
       f"{info.get('mem', '?')} memory, Linux {info.get('kernel', '?')} |")
     dirty = info.get("tresor_dirty", "0")
+    workers = info.get("workers", info.get("smtp_workers", "?"))
     w(f"| Tresor | commit {info.get('tresor', '?')}"
       + (f" (+{dirty} uncommitted files in the tree)" if dirty not in ("0", "") else "")
-      + f", `workers = {info.get('workers', '?')}` |")
+      + f", `workers = {workers}` |")
+    if imap:
+        imap_tables(rows, info, w)
+    smtp_tables(rows, info, w)
+    print("\n".join(out))
+
+
+def imap_tables(rows, info, w):
     w(f"| Dovecot | {info.get('dovecot', '?')}, {info.get('format', '?')} |")
     w(f"| workload | {info.get('users', '?')} users x {info.get('messages', '?')} messages, "
       f"{info.get('clients', '?')} clients, {info.get('warmup', '?')} s warm-up + "
@@ -180,7 +193,53 @@ def main():
             w(f"| {kv['label']} | {kv['server']} | {kv['mode']} | "
               f"{fmt(num(kv['cmds_per_s']))} | {fmt(num(kv['sessions_per_s']), 1)} | "
               f"{kv['errors']} | {kv.get('server_cpu_pct', '-')} |")
-    print("\n".join(out))
+
+
+def smtp_tables(rows, info, w):
+    runs = defaultdict(dict)  # mode -> server -> repeat -> kv
+    for kind, kv in rows:
+        if kind == "SMTP":
+            runs[kv["mode"]].setdefault(kv["server"], {})[int(kv["repeat"])] = kv
+    if not runs:
+        return
+    g = info.get
+    w("\n### SMTP: durable accepts per second (smtp-source, median of the runs)\n")
+    w("| | |\n|---|---|")
+    w(f"| Postfix | {g('smtp_postfix', '?')} (Debian), private instance, delivery to a "
+      f"Maildir by virtual(8), `in_flow_delay = {g('smtp_in_flow_delay', '?')}` |")
+    w(f"| workload | {g('smtp_sessions', '?')} sessions, {int(g('smtp_messages', '0')):,} "
+      f"messages of {int(g('smtp_size', '0')):,} body bytes per run to one recipient, "
+      f"{g('smtp_repeat', '?')} run(s) after {g('smtp_warmup', '?')} warm-up messages |")
+    w("")
+    w("| mode | Tresor runs | Tresor | Postfix runs | Postfix | Tresor/Postfix per run "
+      "| ratio of medians | target |\n|---|---|---|---|---|---|---|---|")
+    for mode in ("per-message", "persistent"):
+        t = runs[mode].get("tresor", {})
+        p = runs[mode].get("postfix", {})
+        tv = [num(t[r]["msgs_per_s"]) for r in sorted(t)]
+        pv = [num(p[r]["msgs_per_s"]) for r in sorted(p)]
+        reps = sorted(set(t) & set(p))
+        ratios = [num(t[r]["msgs_per_s"]) / num(p[r]["msgs_per_s"]) for r in reps]
+        tm, pm = med(tv), med(pv)
+        ratio = tm / pm if pm == pm and pm else float("nan")
+        verdict = "-" if ratio != ratio else ("met" if ratio >= 2.0 else "MISSED")
+        w(f"| {mode} | {', '.join(fmt(v) for v in tv)} | **{fmt(tm)}** | "
+          f"{', '.join(fmt(v) for v in pv)} | **{fmt(pm)}** | "
+          f"{', '.join(fmt(v, 2) for v in ratios)} | "
+          f"**{fmt(ratio, 2)}{'x' if ratio == ratio else ''}** | >= 2x {verdict} |")
+    w("")
+    w("| mode | server | messages delivered | seconds to accept | seconds until all in the "
+      "mailbox | server CPU ms per message |\n|---|---|---|---|---|---|")
+    for mode in ("per-message", "persistent"):
+        for server in ("tresor", "postfix"):
+            rs = list(runs[mode].get(server, {}).values())
+            if not rs:
+                continue
+            cpu = med([num(r["server_cpu_s"]) * 1000 / num(r["messages"]) for r in rs])
+            w(f"| {mode} | {server} | {sum(int(r['delivered']) for r in rs):,} | "
+              f"{fmt(med([num(r['seconds']) for r in rs]), 2)} | "
+              f"{fmt(med([num(r['delivered_seconds']) for r in rs]), 2)} | "
+              f"{fmt(cpu, 2)} |")
 
 
 if __name__ == "__main__":

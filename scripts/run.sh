@@ -32,12 +32,15 @@ cat <<INFO
 Tresor is starting. Connect a mail client to:
 
   IMAP     127.0.0.1 port 10143 (STARTTLS)   or 10993 (TLS)
+  SMTP     127.0.0.1 port 10587 (STARTTLS)   or 10465 (TLS), for sending
+  MX       127.0.0.1 port 10025, where other servers deliver
   user     demo@localhost
   password $pw
 
 The certificate is self-signed (var/tls/cert.pem). Try:
 
   curl -k --user 'demo@localhost:$pw' imaps://127.0.0.1:10993/INBOX
+  swaks --server 127.0.0.1:10025 --to demo@localhost
 
 Stop with Ctrl-C.
 

@@ -45,6 +45,12 @@ struct config {
 	char *smtp_listen_mx;
 	char *smtp_listen_submission;
 	char *smtp_listen_submissions;
+	uint64_t smtp_max_message_size;
+	uint64_t smtp_max_recipients;
+	uint64_t smtp_max_line_length;
+	uint64_t smtp_max_errors;
+	uint64_t smtp_timeout;
+	uint64_t smtp_max_connections;
 	/* [auth] */
 	uint64_t auth_cache_ttl;
 	uint64_t auth_cache_size;

@@ -1,13 +1,19 @@
 /*
- * admin.c - the administration subcommands: domain, user, mailbox.
+ * admin.c - the administration subcommands: domain, user, mailbox, alias,
+ * queue.
  *
  * They open the store directly (SQLite allows it while the server runs) and
  * print one line per result. Passwords come from stdin with
  * --password-stdin, or are generated and printed once; a password is never
  * accepted on the command line, where other users could read it.
  *
- * Attacker control: none beyond the administrator's own arguments, which are
- * length-checked.
+ * queue show prints a queued message's bytes as stored (they may hold
+ * anything a sender wrote, terminal control sequences included; pipe it
+ * through a pager such as less to be safe).
+ *
+ * Attacker control: the administrator's own arguments, which are
+ * length-checked; the envelope and bytes of queued messages, which come from
+ * authenticated senders and are only printed.
  */
 #include "cli/cli.h"
 
@@ -21,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include <time.h>
 
 struct store *cli_open_store(const struct config *cfg)
 {
@@ -147,6 +154,25 @@ static char *new_password_hash(bool from_stdin)
 	return hash;
 }
 
+/* An address is an account or an alias, never both (store.h). */
+static int conflict(const char *address, const char *is, const char *wanted)
+{
+	fprintf(stderr, "tresor: %s is %s, it cannot be %s\n", address, is, wanted);
+	return 1;
+}
+
+/* True if address is an alias (an account cannot take its address). */
+static bool is_alias(struct store *s, const char *address)
+{
+	char **targets = NULL;
+	size_t n = 0;
+
+	if (store_alias_targets(s, address, &targets, &n) < 0)
+		return false;
+	str_list_free(&targets, n);
+	return n > 0;
+}
+
 static int user_set(struct store *s, const char *verb, const char *address, bool from_stdin)
 {
 	char *hash = new_password_hash(from_stdin);
@@ -159,6 +185,8 @@ static int user_set(struct store *s, const char *verb, const char *address, bool
 		ret = store_user_add(s, address, hash);
 		if (ret == STORE_ERR_NOTFOUND)
 			ret = report(s, ret, "domain", strchr(address, '@') + 1);
+		else if (ret == STORE_ERR_EXISTS && is_alias(s, address))
+			ret = conflict(address, "an alias", "an account");
 		else
 			ret = report(s, ret, "account", address);
 	} else
@@ -249,6 +277,229 @@ int cli_mailbox(struct config *cfg, int argc, char **argv)
 	}
 	store_mailbox_free_array(&boxes, n);
 	store_user_deinit(&u);
+	store_close(&s);
+	return ret;
+}
+
+/* --- aliases --- */
+
+/* local@domain, or @domain for the catch-all of a domain. */
+static bool valid_alias(const char *a)
+{
+	if (a[0] != '@')
+		return valid_address(a);
+	return a[1] != '\0' && strchr(a + 1, '@') == NULL && strlen(a) <= STORE_ADDRESS_MAX &&
+	       strpbrk(a, " \t\r\n\"\\") == NULL;
+}
+
+/* add ALIAS TARGET, del ALIAS [TARGET] ("list" is handled apart). */
+static bool alias_args_valid(int argc, char **argv)
+{
+	if (argc < 2)
+		return false;
+	if (strcmp(argv[0], "add") == 0)
+		return argc == 3;
+	return strcmp(argv[0], "del") == 0 && (argc == 2 || argc == 3);
+}
+
+/* Says which of the two a failed add was about: the store answers one code for several. */
+static int alias_add(struct store *s, const char *alias, const char *target)
+{
+	int ret = store_alias_add(s, alias, target);
+	struct store_user u;
+	char *pair;
+
+	if (ret == STORE_ERR_NOTFOUND && store_domain_exists(s, strchr(alias, '@') + 1) != 1)
+		return report(s, ret, "domain", strchr(alias, '@') + 1);
+	if (ret == STORE_ERR_NOTFOUND)
+		return report(s, ret, "account", target);
+	if (ret == STORE_ERR_EXISTS && store_user_lookup(s, alias, &u) == STORE_OK) {
+		store_user_deinit(&u);
+		return conflict(alias, "an account", "an alias");
+	}
+	pair = xasprintf("%s -> %s", alias, target);
+	ret = report(s, ret, "alias", pair);
+	free(pair);
+	return ret;
+}
+
+static int alias_del(struct store *s, const char *alias, const char *target)
+{
+	char *pair = target != NULL ? xasprintf("%s -> %s", alias, target) : xstrdup(alias);
+	int ret = report(s, store_alias_del(s, alias, target), "alias", pair);
+
+	free(pair);
+	return ret;
+}
+
+static int alias_list(struct store *s)
+{
+	char **aliases = NULL, **targets = NULL;
+	size_t n = 0;
+	int ret;
+
+	ret = report(s, store_alias_list(s, &aliases, &targets, &n), "alias", "list");
+	for (size_t i = 0; i < n; i++)
+		printf("%s -> %s\n", aliases[i], targets[i]);
+	str_list_free(&aliases, n);
+	str_list_free(&targets, n);
+	return ret;
+}
+
+int cli_alias(struct config *cfg, int argc, char **argv)
+{
+	struct store *s;
+	int ret;
+
+	if (!(argc == 1 && strcmp(argv[0], "list") == 0) && !alias_args_valid(argc, argv)) {
+		fprintf(stderr, "usage: tresor alias add ALIAS TARGET | tresor alias del ALIAS "
+		                "[TARGET] | tresor alias list\n");
+		return 2;
+	}
+	for (int i = 1; i < argc; i++) {
+		str_lower(argv[i]);
+		if (i == 1 ? !valid_alias(argv[i]) : !valid_address(argv[i])) {
+			fprintf(stderr, "tresor: '%s' is not %s\n", argv[i],
+			        i == 1 ? "an alias (local@domain or @domain)"
+			               : "an address (local@domain)");
+			return 2;
+		}
+	}
+	if ((s = cli_open_store(cfg)) == NULL)
+		return 1;
+	if (strcmp(argv[0], "add") == 0)
+		ret = alias_add(s, argv[1], argv[2]);
+	else if (strcmp(argv[0], "del") == 0)
+		ret = alias_del(s, argv[1], argc == 3 ? argv[2] : NULL);
+	else
+		ret = alias_list(s);
+	store_close(&s);
+	return ret;
+}
+
+/* --- queue --- */
+
+/* Longest text of a time or an age. */
+#define CLI_TIME_MAX 32
+
+/* "2024-05-01T10:00:00Z" */
+static const char *format_time(time_t t, char buf[CLI_TIME_MAX])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, CLI_TIME_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, CLI_TIME_MAX, "%lld", (long long)t);
+	return buf;
+}
+
+/* The time since t in its largest whole unit: "42s", "5m", "3h", "2d". */
+static const char *format_age(time_t t, char buf[CLI_TIME_MAX])
+{
+	long long age = (long long)(time(NULL) - t);
+
+	if (age < 0)
+		age = 0;
+	if (age < 60)
+		snprintf(buf, CLI_TIME_MAX, "%llds", age);
+	else if (age < 3600)
+		snprintf(buf, CLI_TIME_MAX, "%lldm", age / 60);
+	else if (age < 86400)
+		snprintf(buf, CLI_TIME_MAX, "%lldh", age / 3600);
+	else
+		snprintf(buf, CLI_TIME_MAX, "%lldd", age / 86400);
+	return buf;
+}
+
+static int queue_list(struct store *s)
+{
+	struct store_queue_item *items = NULL;
+	char created[CLI_TIME_MAX], age[CLI_TIME_MAX];
+	size_t n = 0;
+	int ret;
+
+	ret = report(s, store_queue_list(s, &items, &n), "queue", "list");
+	for (size_t i = 0; i < n; i++) {
+		const struct store_queue_item *it = &items[i];
+
+		printf("id=%llu created=%s age=%s size=%llu rcpts=%zu attempts=%u from=<%s>\n",
+		       (unsigned long long)it->id, format_time(it->created, created),
+		       format_age(it->created, age), (unsigned long long)it->size, it->n_rcpts,
+		       it->attempts, it->sender);
+	}
+	store_queue_items_free(&items, n);
+	return ret;
+}
+
+static void queue_print(const struct store_queue_item *it)
+{
+	char created[CLI_TIME_MAX], age[CLI_TIME_MAX];
+
+	printf("id: %llu\n", (unsigned long long)it->id);
+	printf("created: %s (age %s)\n", format_time(it->created, created),
+	       format_age(it->created, age));
+	printf("user: %s\n", it->user[0] != '\0' ? it->user : "(none)");
+	printf("from: <%s>\n", it->sender);
+	if (it->ret != NULL)
+		printf("ret: %s\n", it->ret);
+	if (it->envid != NULL)
+		printf("envid: %s\n", it->envid);
+	printf("size: %llu\nattempts: %u\n", (unsigned long long)it->size, it->attempts);
+	for (size_t i = 0; i < it->n_rcpts; i++) {
+		const struct store_queue_rcpt *r = &it->rcpts[i];
+
+		printf("rcpt: <%s>", r->address);
+		if (r->notify != NULL)
+			printf(" notify=%s", r->notify);
+		if (r->orcpt != NULL)
+			printf(" orcpt=%s", r->orcpt);
+		printf("\n");
+	}
+}
+
+static int queue_show(struct store *s, uint64_t id, const char *arg)
+{
+	struct store_queue_item it;
+	char *data = NULL;
+	size_t size = 0;
+	int ret;
+
+	ret = report(s, store_queue_get(s, id, &it, &data, &size), "queued message", arg);
+	if (ret == 0) {
+		queue_print(&it);
+		printf("\n");
+		fwrite(data, 1, size, stdout);
+		store_queue_item_deinit(&it);
+		free(data);
+	}
+	return ret;
+}
+
+int cli_queue(struct config *cfg, int argc, char **argv)
+{
+	bool list = argc == 1 && strcmp(argv[0], "list") == 0;
+	struct store *s;
+	uint64_t id = 0;
+	int ret;
+
+	if (!list &&
+	    !(argc == 2 && (strcmp(argv[0], "show") == 0 || strcmp(argv[0], "delete") == 0))) {
+		fprintf(stderr, "usage: tresor queue list | tresor queue show|delete ID\n");
+		return 2;
+	}
+	if (!list && !str_to_u64(argv[1], strlen(argv[1]), INT64_MAX, &id)) {
+		fprintf(stderr, "tresor: '%s' is not a queue id (a number from queue list)\n",
+		        argv[1]);
+		return 2;
+	}
+	if ((s = cli_open_store(cfg)) == NULL)
+		return 1;
+	if (list)
+		ret = queue_list(s);
+	else if (strcmp(argv[0], "show") == 0)
+		ret = queue_show(s, id, argv[1]);
+	else
+		ret = report(s, store_queue_delete(s, id), "queued message", argv[1]);
 	store_close(&s);
 	return ret;
 }

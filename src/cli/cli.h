@@ -16,6 +16,8 @@ int cli_serve(struct config *cfg, int argc, char **argv);
 int cli_domain(struct config *cfg, int argc, char **argv);
 int cli_user(struct config *cfg, int argc, char **argv);
 int cli_mailbox(struct config *cfg, int argc, char **argv);
+int cli_alias(struct config *cfg, int argc, char **argv);
+int cli_queue(struct config *cfg, int argc, char **argv);
 
 /*
  * Creates data_dir if needed and, when running as root with [server] user

@@ -5,6 +5,8 @@
  *   tresor [-c FILE] domain add|del|list [DOMAIN]
  *   tresor [-c FILE] user add|del|list|passwd [ADDRESS] [--password-stdin]
  *   tresor [-c FILE] mailbox list ADDRESS
+ *   tresor [-c FILE] alias add ALIAS TARGET | alias del ALIAS [TARGET] | alias list
+ *   tresor [-c FILE] queue list | queue show|delete ID
  *   tresor --help | help COMMAND | version
  */
 #include "base/config.h"
@@ -44,6 +46,19 @@ static const struct subcommand subcommands[] = {
          "printed once; with it, one line is read from standard input."},
         {"mailbox", cli_mailbox, "tresor [-c FILE] mailbox list ADDRESS",
          "Lists the mailboxes of an account with their message counts."},
+        {"alias", cli_alias,
+         "tresor [-c FILE] alias add ALIAS TARGET | alias del ALIAS [TARGET] | alias list",
+         "Manages aliases: addresses of a hosted domain that deliver to accounts.\n"
+         "ALIAS is local@domain, or @domain for every address of the domain that\n"
+         "is neither an account nor another alias (the catch-all). TARGET is an\n"
+         "account; an alias may have several. del without TARGET removes every\n"
+         "target of ALIAS. Deleting an account removes it from every alias.\n"
+         "list prints one 'alias -> target' line per pair."},
+        {"queue", cli_queue, "tresor [-c FILE] queue list | queue show|delete ID",
+         "Shows and manages the outbound queue: messages waiting for delivery to\n"
+         "other servers. list prints one line per message, oldest first; show\n"
+         "prints the envelope, the recipients with their DSN parameters, a blank\n"
+         "line and the message as stored; delete removes it without a bounce."},
 };
 
 static void usage(FILE *f)

@@ -24,6 +24,7 @@
 #include "net/tls.h"
 #include "net/wakeup.h"
 #include "net/worker.h"
+#include "smtp/smtp.h"
 #include "store/metacache.h"
 #include "store/store.h"
 
@@ -40,6 +41,9 @@
 #define THROTTLE_MAX_MS        15000
 #define THROTTLE_QUIET_SECONDS 900
 
+/* A listener setting for the log: its addresses, or "off" when empty. */
+#define OR_OFF(list) ((list)[0] != '\0' ? (list) : "off")
+
 struct server {
 	struct config *cfg;
 	struct event_base *base;
@@ -50,6 +54,7 @@ struct server {
 	struct auth_cache *auth_cache;
 	struct throttle *throttle;
 	struct imap_server *imap;
+	struct smtp_server *smtp;
 	struct event *sigterm, *sigint;
 };
 
@@ -94,6 +99,21 @@ static void on_imaps(int fd, const struct sockaddr *peer, socklen_t len, void *c
 	imap_accept(((struct server *)ctx)->imap, fd, peer, len, true);
 }
 
+static void on_smtp_mx(int fd, const struct sockaddr *peer, socklen_t len, void *ctx)
+{
+	smtp_accept(((struct server *)ctx)->smtp, fd, peer, len, SMTP_MODE_MX, false);
+}
+
+static void on_submission(int fd, const struct sockaddr *peer, socklen_t len, void *ctx)
+{
+	smtp_accept(((struct server *)ctx)->smtp, fd, peer, len, SMTP_MODE_SUBMISSION, false);
+}
+
+static void on_submissions(int fd, const struct sockaddr *peer, socklen_t len, void *ctx)
+{
+	smtp_accept(((struct server *)ctx)->smtp, fd, peer, len, SMTP_MODE_SUBMISSION, true);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *ctx)
 {
 	struct server *srv = ctx;
@@ -104,15 +124,27 @@ static void on_signal(evutil_socket_t sig, short what, void *ctx)
 
 static int open_listeners(struct server *srv)
 {
+	const struct config *cfg = srv->cfg;
+	const struct {
+		const char *addresses;
+		listener_accept_fn *accept;
+	} lists[] = {
+	        {cfg->imap_listen, on_imap},
+	        {cfg->imap_listen_tls, on_imaps},
+	        {cfg->smtp_listen_mx, on_smtp_mx},
+	        {cfg->smtp_listen_submission, on_submission},
+	        {cfg->smtp_listen_submissions, on_submissions},
+	};
 	char *error = NULL;
+	size_t i;
 
-	if (listener_open(srv->base, srv->cfg->imap_listen, on_imap, srv, &srv->listeners, &error) <
-	            0 ||
-	    listener_open(srv->base, srv->cfg->imap_listen_tls, on_imaps, srv, &srv->listeners,
-	                  &error) < 0) {
-		fprintf(stderr, "tresor: %s\n", error);
-		free(error);
-		return -1;
+	for (i = 0; i < N_ELEMENTS(lists); i++) {
+		if (listener_open(srv->base, lists[i].addresses, lists[i].accept, srv,
+		                  &srv->listeners, &error) < 0) {
+			fprintf(stderr, "tresor: %s\n", error);
+			free(error);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -172,6 +204,8 @@ static void start_services(struct server *srv)
 	deps.auth_cache = srv->auth_cache;
 	deps.throttle = srv->throttle;
 	srv->imap = imap_server_new(&deps);
+	srv->smtp = smtp_server_new(&(struct smtp_deps){
+	        srv->base, srv->cfg, srv->tls_ctx, srv->workers, srv->auth_cache, srv->throttle});
 	srv->sigterm = evsignal_new(srv->base, SIGTERM, on_signal, srv);
 	srv->sigint = evsignal_new(srv->base, SIGINT, on_signal, srv);
 	event_add(srv->sigterm, NULL);
@@ -183,11 +217,19 @@ static void stop(struct server *srv)
 	listener_set_close(&srv->listeners);
 	if (srv->imap != NULL)
 		imap_server_shutdown(srv->imap);
+	if (srv->smtp != NULL)
+		smtp_server_shutdown(srv->smtp);
 	/* Queued store work finishes; its sessions are freed by their done callbacks. */
 	worker_pool_free(&srv->workers);
+	/*
+	 * A freed connection's bufferevent goes away only once its deferred
+	 * callbacks (the goodbye just written) have run: one more pass of the loop.
+	 */
+	event_base_loop(srv->base, EVLOOP_NONBLOCK);
 	store_set_notify(NULL, NULL);
 	store_metacache_clear();
 	imap_server_free(&srv->imap);
+	smtp_server_free(&srv->smtp);
 	wakeup_free(&srv->changes);
 	auth_cache_free(&srv->auth_cache);
 	throttle_free(&srv->throttle);
@@ -221,9 +263,11 @@ int cli_serve(struct config *cfg, int argc, char **argv)
 	if (start_privileged(&srv) < 0 || cli_drop_privileges(cfg) < 0 || check_store(&srv) < 0)
 		goto out;
 	start_services(&srv);
-	log_info("server event=start hostname=%s data_dir=%s imap=%s imaps=%s workers=%llu",
-	         cfg->hostname, cfg->data_dir, cfg->imap_listen[0] ? cfg->imap_listen : "off",
-	         cfg->imap_listen_tls[0] ? cfg->imap_listen_tls : "off",
+	log_info("server event=start hostname=%s data_dir=%s imap=%s imaps=%s smtp=%s "
+	         "submission=%s submissions=%s workers=%llu",
+	         cfg->hostname, cfg->data_dir, OR_OFF(cfg->imap_listen),
+	         OR_OFF(cfg->imap_listen_tls), OR_OFF(cfg->smtp_listen_mx),
+	         OR_OFF(cfg->smtp_listen_submission), OR_OFF(cfg->smtp_listen_submissions),
 	         (unsigned long long)cfg->workers);
 	event_base_dispatch(srv.base);
 	ret = 0;

@@ -14,9 +14,8 @@
  */
 #include "imap/commands.h"
 
-#include "auth/cache.h"
+#include "auth/login.h"
 #include "auth/sasl.h"
-#include "auth/throttle.h"
 #include "base/config.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -31,47 +30,36 @@
 #include <string.h>
 #include <time.h>
 
-/* Longest user name accepted, in bytes. */
-#define IMAP_USER_MAX 320
-
 /* Worker thread: checks the credentials and answers. */
 static void check_credentials(struct imap_session *s, const char *user, const char *password)
 {
-	const struct config *cfg = s->server->deps.config;
-	struct store_user u = {0};
-	char *address = xstrdup(user);
-	unsigned delay;
-	int ret;
+	const struct imap_deps *deps = &s->server->deps;
+	struct auth_login ctx = {s->store, deps->auth_cache, deps->throttle, s->conn->peer_ip};
+	char *address = NULL;
+	unsigned delay = 0;
+	char safe[LOG_SAFE_SIZE];
 
-	str_lower(address);
-	delay = throttle_delay_ms(s->server->deps.throttle, s->conn->peer_ip, time(NULL));
-	ret = store_user_lookup(s->store, address, &u);
-	if (ret == STORE_OK &&
-	    auth_verify(s->server->deps.auth_cache, address, password, u.password_hash)) {
-		throttle_success(s->server->deps.throttle, s->conn->peer_ip);
-		s->user_id = u.id;
+	switch (auth_login_check(&ctx, user, password, &s->user_id, &address, &delay)) {
+	case AUTH_LOGIN_OK:
 		free(s->user);
 		s->user = address;
-		address = NULL;
 		imap_session_enter_state(s, IMAP_STATE_AUTH);
 		log_info("imap session=%s event=login user=%s ip=%s", s->conn->id, s->user,
 		         s->conn->peer_ip);
 		imap_printf(s, "%s OK [CAPABILITY ", s->tag);
 		imap_write_capabilities(s);
 		imap_printf(s, "] Logged in\r\n");
-	} else if (ret == STORE_ERR_TEMP) {
+		return;
+	case AUTH_LOGIN_TEMP:
 		imap_tagged(s, "NO [UNAVAILABLE] Temporary failure, try again later");
-	} else {
-		char safe[LOG_SAFE_SIZE];
-
-		throttle_fail(s->server->deps.throttle, s->conn->peer_ip, time(NULL));
+		return;
+	case AUTH_LOGIN_FAILED:
 		log_info("imap session=%s event=login-failed user=%s ip=%s", s->conn->id,
-		         log_safe(safe, address, strlen(address)), s->conn->peer_ip);
-		s->reply_delay_ms = (unsigned)cfg->auth_failure_delay_ms + delay;
+		         log_safe(safe, user, strlen(user)), s->conn->peer_ip);
+		s->reply_delay_ms = (unsigned)deps->config->auth_failure_delay_ms + delay;
 		imap_tagged(s, "NO [AUTHENTICATIONFAILED] Authentication failed");
+		return;
 	}
-	store_user_deinit(&u);
-	free(address);
 }
 
 void imap_cmd_login(struct imap_session *s)
@@ -84,10 +72,6 @@ void imap_cmd_login(struct imap_session *s)
 	}
 	if (!imap_login_allowed(s)) {
 		imap_tagged(s, "NO [PRIVACYREQUIRED] Use STARTTLS or port 993 first");
-		return;
-	}
-	if (strlen(user) > IMAP_USER_MAX) {
-		imap_tagged(s, "NO [AUTHENTICATIONFAILED] Authentication failed");
 		return;
 	}
 	check_credentials(s, user, password);

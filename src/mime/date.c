@@ -12,7 +12,9 @@
 #include "base/str.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define DATE_MAX 256
 
@@ -197,4 +199,20 @@ bool mime_sent_date(const struct mime_message *msg, time_t *t_r, int *tz_minutes
 	const struct mime_slice *d = &msg->root->hdr[MIME_H_DATE];
 
 	return d->p != NULL && mime_parse_date(d->p, d->len, t_r, tz_minutes_r);
+}
+
+void mime_format_date(time_t t, char out[MIME_DATE_LEN + 1])
+{
+	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	struct tm tm;
+
+	/* Names from tables, not strftime: the locale must not change a header. */
+	gmtime_r(&t, &tm);
+	/* The remainders keep every field to its width (and the compiler sure of it). */
+	snprintf(out, MIME_DATE_LEN + 1, "%s, %02u %s %04u %02u:%02u:%02u +0000",
+	         days[tm.tm_wday % 7], (unsigned)tm.tm_mday % 100u, months[tm.tm_mon % 12],
+	         (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)tm.tm_hour % 100u,
+	         (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u);
 }

@@ -120,6 +120,13 @@ bool mime_header_decoded(const struct mime_message *msg, const char *name, struc
  * inside a decoded value becomes a space), for SEARCH TEXT and the store. */
 void mime_headers_decoded(const struct mime_message *msg, struct buf *out);
 /*
+ * The raw value (after the colon, folding kept) of the index-th top-level
+ * header field called name (case-insensitive). Returns false when there is
+ * no such field. The value points into the message data.
+ */
+bool mime_header_raw(const struct mime_message *msg, const char *name, size_t index,
+                     const char **value_r, size_t *len_r);
+/*
  * Decoded text of every text/ leaf part, in tree order, each followed by "\n":
  * base64 / quoted-printable undone, charset converted to UTF-8, invalid bytes
  * replaced by U+FFFD.
@@ -132,6 +139,10 @@ void mime_body_text(const struct mime_message *msg, struct buf *out);
  * unparseable; else *t_r is the UTC time and *tz_minutes_r the zone offset (east > 0).
  */
 bool mime_parse_date(const char *s, size_t len, time_t *t_r, int *tz_minutes_r);
+/* Longest date written by mime_format_date ("Thu, 26 Nov 2026 15:03:46 +0000"). */
+#define MIME_DATE_LEN 31
+/* RFC 5322 3.3 date-time of t in UTC, NUL-terminated (MIME_DATE_LEN + 1 bytes). */
+void mime_format_date(time_t t, char out[MIME_DATE_LEN + 1]);
 /* Days since 1970-01-01 of a proleptic Gregorian date (m 1..12); any year. */
 int64_t mime_days_from_civil(int64_t y, int m, int d);
 /* The Date: header of the top-level message parsed; false if absent or unparseable. */

@@ -32,6 +32,23 @@ bool mime_header_decoded(const struct mime_message *msg, const char *name, struc
 	return found;
 }
 
+bool mime_header_raw(const struct mime_message *msg, const char *name, size_t index,
+                     const char **value_r, size_t *len_r)
+{
+	const struct mime_part *root = msg->root;
+	size_t pos = root->hdr_start;
+	struct mime_field f;
+
+	while (mime_hdr_next(msg->data, &pos, root->body_start, &f)) {
+		if (!str_eqn_ci(f.name, f.name_len, name) || index-- > 0)
+			continue;
+		*value_r = f.value;
+		*len_r = f.value_len;
+		return true;
+	}
+	return false;
+}
+
 void mime_headers_decoded(const struct mime_message *msg, struct buf *out)
 {
 	const struct mime_part *root = msg->root;

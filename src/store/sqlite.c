@@ -16,20 +16,28 @@
  * sq_migrate): a message is stored once in messages and referenced by
  * entries (mailbox, uid); a trigger deletes the message with its last entry,
  * in the same transaction. expunged keeps (mailbox, uid, modseq) for QRESYNC.
- * Ids never get reused (AUTOINCREMENT) so that a stale id held by a session
- * can never name another account's mailbox or message.
+ * aliases maps an address of a hosted domain (or "@domain") to accounts; its
+ * rows go with the target account or the alias's domain (ON DELETE CASCADE).
+ * queue holds outbound messages with their own copy of the bytes (a message
+ * that is also delivered locally is stored twice: the queue row leaves when
+ * it is sent, the local copy when it is expunged) and queue_rcpts their
+ * recipients in the order given. Ids never get reused (AUTOINCREMENT) so
+ * that a stale id held by a session or an administrator can never name
+ * another account's mailbox, message or queued message.
  *
  * RFCs: RFC 3501 2.3.1.1 (UIDVALIDITY never reused for a name, UIDs strictly
  * ascending), 6.3.4-6.3.6 (DELETE, RENAME incl. INBOX, SUBSCRIBE), RFC 7162
  * 3.1 (one new MODSEQ per changing call, stamped on every changed entry and
- * expunge record; UNCHANGEDSINCE), RFC 6154 (special-use).
+ * expunge record; UNCHANGEDSINCE), RFC 6154 (special-use), RFC 3461 4
+ * (the DSN parameters of a queued message, kept as received).
  *
  * Limits: SQ_BUSY_TIMEOUT_MS (wait for another writer), UIDs below
  * UINT32_MAX (a full UID space is STORE_ERR_INVALID). Arguments arrive
  * checked by store.c.
  *
- * Attacker control: mailbox names, keywords, UID sets and message bytes;
- * all reach SQLite as bound parameters, never as SQL text.
+ * Attacker control: mailbox names, keywords, UID sets, addresses, DSN
+ * parameters and message bytes; all reach SQLite as bound parameters, never
+ * as SQL text.
  */
 #include "store/store-private.h"
 
@@ -46,7 +54,7 @@
 #include <unistd.h>
 
 #define SQ_DB_NAME         "tresor.db"
-#define SQ_SCHEMA_VERSION  1
+#define SQ_SCHEMA_VERSION  2
 #define SQ_BUSY_TIMEOUT_MS 10000
 /* Page size of a new database. */
 #define SQ_PAGE_SIZE "16384"
@@ -122,12 +130,43 @@ static const char *const sq_migrations[SQ_SCHEMA_VERSION] = {
         " DELETE FROM messages WHERE id = OLD.message"
         "  AND NOT EXISTS (SELECT 1 FROM entries WHERE message = OLD.message);"
         " END;",
+        /* 1 -> 2: aliases and the outbound queue (new tables only). */
+        "CREATE TABLE aliases ("
+        " alias TEXT NOT NULL,"
+        " domain INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,"
+        " target INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+        " PRIMARY KEY (alias, target)) WITHOUT ROWID;"
+        /* The cascades look rows up by these columns. */
+        "CREATE INDEX aliases_domain ON aliases(domain);"
+        "CREATE INDEX aliases_target ON aliases(target);"
+        /* data last: a listing reads the columns before it, never its overflow pages. */
+        "CREATE TABLE queue ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " created INTEGER NOT NULL,"
+        " sender TEXT NOT NULL,"
+        " user TEXT NOT NULL,"
+        " ret TEXT,"
+        " envid TEXT,"
+        " size INTEGER NOT NULL,"
+        " attempts INTEGER NOT NULL DEFAULT 0,"
+        " data BLOB NOT NULL);"
+        "CREATE TABLE queue_rcpts ("
+        " queue_id INTEGER NOT NULL REFERENCES queue(id) ON DELETE CASCADE,"
+        " idx INTEGER NOT NULL,"
+        " address TEXT NOT NULL,"
+        " notify TEXT,"
+        " orcpt TEXT,"
+        " PRIMARY KEY (queue_id, idx)) WITHOUT ROWID;",
 };
 
 #define SQ_BOX_COLUMNS                                                                             \
 	"SELECT m.id, m.name, m.special_use, s.name IS NOT NULL, m.uidvalidity, m.uidnext,"        \
 	" m.highestmodseq, m.recent_uid FROM mailboxes m LEFT JOIN subscriptions s"                \
 	" ON s.user = m.user AND s.name = m.name "
+
+#define SQ_QUEUE_COLUMNS                                                                           \
+	"SELECT q.id, q.created, q.sender, q.user, q.ret, q.envid, q.size, q.attempts,"            \
+	" (SELECT count(*) FROM queue_rcpts r WHERE r.queue_id = q.id) FROM queue q "
 
 #define SQ_STATEMENTS(X)                                                                           \
 	X(BEGIN_READ, "BEGIN")                                                                     \
@@ -146,6 +185,15 @@ static const char *const sq_migrations[SQ_SCHEMA_VERSION] = {
 	X(USER_DEL, "DELETE FROM users WHERE id = ?1")                                             \
 	X(USER_SET_PASSWORD, "UPDATE users SET password_hash = ?2 WHERE address = ?1")             \
 	X(USER_LIST, "SELECT address FROM users ORDER BY address")                                 \
+	X(ALIAS_ADD, "INSERT INTO aliases (alias, domain, target) VALUES (?1, ?2, ?3)")            \
+	X(ALIAS_EXISTS, "SELECT 1 FROM aliases WHERE alias = ?1 LIMIT 1")                          \
+	X(ALIAS_DEL_ALL, "DELETE FROM aliases WHERE alias = ?1")                                   \
+	X(ALIAS_DEL, "DELETE FROM aliases WHERE alias = ?1"                                        \
+	             " AND target = (SELECT id FROM users WHERE address = ?2)")                    \
+	X(ALIAS_LIST, "SELECT a.alias, u.address FROM aliases a JOIN users u ON u.id = a.target"   \
+	              " ORDER BY a.alias, u.address")                                              \
+	X(ALIAS_TARGETS, "SELECT u.address FROM aliases a JOIN users u ON u.id = a.target"         \
+	                 " WHERE a.alias = ?1 ORDER BY u.address")                                 \
 	X(USER_BOXES, "SELECT id FROM mailboxes WHERE user = ?1")                                  \
 	X(BOX_LIST, SQ_BOX_COLUMNS "WHERE m.user = ?1 ORDER BY m.name")                            \
 	X(BOX_GET, SQ_BOX_COLUMNS "WHERE m.user = ?1 AND m.name = ?2")                             \
@@ -187,6 +235,16 @@ static const char *const sq_migrations[SQ_SCHEMA_VERSION] = {
 	X(ENTRY_MESSAGE, "SELECT message FROM entries WHERE mailbox = ?1 AND uid = ?2")            \
 	X(ENTRY_MESSAGES, "SELECT uid, message FROM entries WHERE mailbox = ?1 ORDER BY uid")      \
 	X(DATA, "SELECT data FROM blobs WHERE id = ?1")                                            \
+	X(QUEUE_ADD, "INSERT INTO queue (created, sender, user, ret, envid, size, data)"           \
+	             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")                                       \
+	X(QUEUE_RCPT_ADD, "INSERT INTO queue_rcpts (queue_id, idx, address, notify, orcpt)"        \
+	                  " VALUES (?1, ?2, ?3, ?4, ?5)")                                          \
+	X(QUEUE_LIST, SQ_QUEUE_COLUMNS "ORDER BY q.id")                                            \
+	X(QUEUE_GET, SQ_QUEUE_COLUMNS "WHERE q.id = ?1")                                           \
+	X(QUEUE_RCPTS, "SELECT address, notify, orcpt FROM queue_rcpts WHERE queue_id = ?1"        \
+	               " ORDER BY idx")                                                            \
+	X(QUEUE_DATA, "SELECT data FROM queue WHERE id = ?1")                                      \
+	X(QUEUE_DEL, "DELETE FROM queue WHERE id = ?1")                                            \
 	/*                                                                                         \
 	 * INDEXED BY: these run after every command and usually find nothing; without             \
 	 * statistics the planner would walk the whole mailbox in UID order to skip the sort.      \
@@ -536,16 +594,24 @@ static void sq_strs_free(char ***v, size_t n)
 	XFREE(*v);
 }
 
-/* Runs a query whose rows are one text column into a new string list. */
-static int sq_query_strings(struct sqlite_store *q, enum sq_stmt id, const char *types, int64_t arg,
-                            char ***names_r, size_t *n_r)
+/*
+ * Runs a query whose rows are one text column into a new string list; types
+ * "" (no parameter), "i" (arg is an int64_t *) or "t" (arg is a string).
+ */
+static int sq_query_strings(struct sqlite_store *q, enum sq_stmt id, const char *types,
+                            const void *arg, char ***names_r, size_t *n_r)
 {
 	sqlite3_stmt *st;
 	size_t n = 0, cap = 0;
 	char **v = NULL;
 	int ret;
 
-	ret = types[0] == 'i' ? sq_prep(q, &st, id, types, arg) : sq_prep(q, &st, id, "");
+	if (types[0] == 'i')
+		ret = sq_prep(q, &st, id, types, *(const int64_t *)arg);
+	else if (types[0] == 't')
+		ret = sq_prep(q, &st, id, types, (const char *)arg);
+	else
+		ret = sq_prep(q, &st, id, "");
 	if (ret < 0)
 		return ret;
 	while ((ret = sq_step(q, st)) == 1)
@@ -990,7 +1056,7 @@ static int sq_domain_exists(struct store *s, const char *domain)
 
 static int sq_domain_list(struct store *s, char ***names_r, size_t *n_r)
 {
-	return sq_query_strings(sq(s), SQ_DOMAIN_LIST, "", 0, names_r, n_r);
+	return sq_query_strings(sq(s), SQ_DOMAIN_LIST, "", NULL, names_r, n_r);
 }
 
 /* --- accounts --- */
@@ -998,13 +1064,19 @@ static int sq_domain_list(struct store *s, char ***names_r, size_t *n_r)
 static int sq_user_create(struct sqlite_store *q, const char *address, const char *domain,
                           const char *password_hash)
 {
-	int64_t domain_id = 0;
+	int64_t domain_id = 0, one;
 	uint64_t user_id;
 	int ret;
 
 	ret = sq_query_int(q, SQ_DOMAIN_ID, "t", domain, &domain_id);
 	if (ret == 0)
 		return store_set_error(&q->s, STORE_ERR_NOTFOUND, "no such domain");
+	if (ret < 0)
+		return ret;
+	/* An address is an account or an alias, never both (see sq_alias_create). */
+	ret = sq_query_int(q, SQ_ALIAS_EXISTS, "t", address, &one);
+	if (ret == 1)
+		return store_set_error(&q->s, STORE_ERR_EXISTS, "address is an alias");
 	if (ret < 0)
 		return ret;
 	ret = sq_exec(q, SQ_USER_ADD, "itt", domain_id, address, password_hash);
@@ -1094,7 +1166,94 @@ static int sq_user_lookup(struct store *s, const char *address, struct store_use
 
 static int sq_user_list(struct store *s, char ***addresses_r, size_t *n_r)
 {
-	return sq_query_strings(sq(s), SQ_USER_LIST, "", 0, addresses_r, n_r);
+	return sq_query_strings(sq(s), SQ_USER_LIST, "", NULL, addresses_r, n_r);
+}
+
+/* --- aliases --- */
+
+static int sq_alias_create(struct sqlite_store *q, const char *alias, const char *domain,
+                           const char *target)
+{
+	int64_t domain_id = 0, user_id = 0;
+	int ret;
+
+	ret = sq_query_int(q, SQ_DOMAIN_ID, "t", domain, &domain_id);
+	if (ret == 0)
+		return store_set_error(&q->s, STORE_ERR_NOTFOUND, "no such domain");
+	if (ret < 0)
+		return ret;
+	/* An address is an account or an alias, never both: delivery stays unambiguous. */
+	ret = sq_query_int(q, SQ_USER_GET, "t", alias, &user_id);
+	if (ret == 1)
+		return store_set_error(&q->s, STORE_ERR_EXISTS, "alias is an account");
+	if (ret < 0)
+		return ret;
+	ret = sq_query_int(q, SQ_USER_GET, "t", target, &user_id);
+	if (ret == 0)
+		return store_set_error(&q->s, STORE_ERR_NOTFOUND, "no such account");
+	if (ret < 0)
+		return ret;
+	ret = sq_exec(q, SQ_ALIAS_ADD, "tii", alias, domain_id, user_id);
+	if (ret == STORE_ERR_EXISTS)
+		return store_set_error(&q->s, ret, "alias exists");
+	return ret;
+}
+
+static int sq_alias_add(struct store *s, const char *alias, const char *domain, const char *target)
+{
+	struct sqlite_store *q = sq(s);
+	int ret;
+
+	if ((ret = sq_begin(q, true)) < 0)
+		return ret;
+	return sq_end(q, sq_alias_create(q, alias, domain, target));
+}
+
+static int sq_alias_del(struct store *s, const char *alias, const char *target)
+{
+	struct sqlite_store *q = sq(s);
+	int ret;
+
+	if ((ret = sq_begin(q, true)) < 0)
+		return ret;
+	if (target == NULL)
+		ret = sq_exec(q, SQ_ALIAS_DEL_ALL, "t", alias);
+	else
+		ret = sq_exec(q, SQ_ALIAS_DEL, "tt", alias, target);
+	if (ret == STORE_OK && sqlite3_changes(q->db) == 0)
+		ret = store_set_error(s, STORE_ERR_NOTFOUND, "no such alias");
+	return sq_end(q, ret);
+}
+
+static int sq_alias_list(struct store *s, char ***aliases_r, char ***targets_r, size_t *n_r)
+{
+	struct sqlite_store *q = sq(s);
+	char **aliases = NULL, **targets = NULL;
+	size_t n = 0, n2 = 0, cap = 0, cap2 = 0;
+	sqlite3_stmt *st;
+	int ret;
+
+	if ((ret = sq_prep(q, &st, SQ_ALIAS_LIST, "")) < 0)
+		return ret;
+	while ((ret = sq_step(q, st)) == 1) {
+		sq_strs_push(&aliases, &n, &cap, sq_col_strdup(st, 0));
+		sq_strs_push(&targets, &n2, &cap2, sq_col_strdup(st, 1));
+	}
+	sqlite3_reset(st);
+	if (ret < 0) {
+		sq_strs_free(&aliases, n);
+		sq_strs_free(&targets, n2);
+		return ret;
+	}
+	*aliases_r = aliases;
+	*targets_r = targets;
+	*n_r = n;
+	return STORE_OK;
+}
+
+static int sq_alias_targets(struct store *s, const char *alias, char ***targets_r, size_t *n_r)
+{
+	return sq_query_strings(sq(s), SQ_ALIAS_TARGETS, "t", alias, targets_r, n_r);
 }
 
 /* --- mailboxes --- */
@@ -1315,7 +1474,9 @@ static int sq_mailbox_subscribe(struct store *s, uint64_t user_id, const char *n
 
 static int sq_subscriptions(struct store *s, uint64_t user_id, char ***names_r, size_t *n_r)
 {
-	return sq_query_strings(sq(s), SQ_SUB_LIST, "i", (int64_t)user_id, names_r, n_r);
+	int64_t id = (int64_t)user_id;
+
+	return sq_query_strings(sq(s), SQ_SUB_LIST, "i", &id, names_r, n_r);
 }
 
 static int sq_status_read(struct sqlite_store *q, uint64_t mailbox_id, struct store_status *st_r)
@@ -1400,16 +1561,15 @@ static int sq_deliver_one(struct sqlite_store *q, uint64_t message_id,
 	return ret;
 }
 
-static int sq_deliver(struct store *s, const struct store_new_message *msg,
-                      const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r)
+/* Stores the message once and adds an entry to each target (inside the transaction). */
+static int sq_deliver_local(struct sqlite_store *q, const struct store_new_message *msg,
+                            const struct store_new_entry *targets, size_t n_targets,
+                            uint32_t *uids_r)
 {
-	struct sqlite_store *q = sq(s);
 	uint64_t message_id;
 	uint32_t uid;
 	int ret;
 
-	if ((ret = sq_begin(q, true)) < 0)
-		return ret;
 	ret = sq_exec(q, SQ_MESSAGE_ADD, "iiiiitttt", (int64_t)msg->size,
 	              (int64_t)msg->internaldate, (int64_t)msg->internaldate_tz,
 	              (int64_t)msg->sealed, (int64_t)msg->sent_date, msg->envelope,
@@ -1423,7 +1583,57 @@ static int sq_deliver(struct store *s, const struct store_new_message *msg,
 		if (uids_r != NULL)
 			uids_r[i] = uid;
 	}
-	return sq_end(q, ret);
+	return ret;
+}
+
+/* Adds a queue row with its own copy of the bytes, and its recipients in order. */
+static int sq_queue_insert(struct sqlite_store *q, const struct store_new_message *msg,
+                           const struct store_queue_new *qn, uint64_t *id_r)
+{
+	/* The copy for other servers may differ from the local one (no Return-Path). */
+	const char *data = qn->data != NULL ? qn->data : msg->data;
+	size_t size = qn->data != NULL ? qn->size : msg->size;
+	int64_t id;
+	int ret;
+
+	ret = sq_exec(q, SQ_QUEUE_ADD, "ittttib", (int64_t)time(NULL), qn->sender, qn->user,
+	              qn->ret, qn->envid, (int64_t)size, (const void *)data, size);
+	if (ret < 0)
+		return ret;
+	id = sqlite3_last_insert_rowid(q->db);
+	for (size_t i = 0; i < qn->n_rcpts && ret == STORE_OK; i++) {
+		const struct store_queue_rcpt *r = &qn->rcpts[i];
+
+		ret = sq_exec(q, SQ_QUEUE_RCPT_ADD, "iittt", id, (int64_t)i, r->address, r->notify,
+		              r->orcpt);
+	}
+	*id_r = (uint64_t)id;
+	return ret;
+}
+
+/*
+ * store_deliver and store_deliver_queue: the local entries and the queue row
+ * commit together and are made durable by one sync (sq_end), so a message
+ * acknowledged to its sender is either in every place or in none.
+ */
+static int sq_deliver(struct store *s, const struct store_new_message *msg,
+                      const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r,
+                      const struct store_queue_new *queue, uint64_t *queue_id_r)
+{
+	struct sqlite_store *q = sq(s);
+	uint64_t queue_id = 0;
+	int ret;
+
+	if ((ret = sq_begin(q, true)) < 0)
+		return ret;
+	if (n_targets > 0)
+		ret = sq_deliver_local(q, msg, targets, n_targets, uids_r);
+	if (ret == STORE_OK && queue != NULL)
+		ret = sq_queue_insert(q, msg, queue, &queue_id);
+	ret = sq_end(q, ret);
+	if (queue_id_r != NULL)
+		*queue_id_r = ret == STORE_OK ? queue_id : 0;
+	return ret;
 }
 
 static int sq_entries_read(struct sqlite_store *q, uint64_t mailbox_id,
@@ -1541,14 +1751,15 @@ static int sq_message_meta(struct store *s, uint64_t message_id, struct store_me
 	return ret;
 }
 
-static int sq_message_data(struct store *s, uint64_t message_id, char **data_r, size_t *size_r)
+/* Reads the one blob column of statement id for row key (newly allocated, NUL-terminated). */
+static int sq_blob_get(struct sqlite_store *q, enum sq_stmt id, uint64_t key, const char *what,
+                       char **data_r, size_t *size_r)
 {
-	struct sqlite_store *q = sq(s);
 	sqlite3_stmt *st;
 	size_t n;
 	int ret;
 
-	if ((ret = sq_prep(q, &st, SQ_DATA, "i", (int64_t)message_id)) < 0)
+	if ((ret = sq_prep(q, &st, id, "i", (int64_t)key)) < 0)
 		return ret;
 	ret = sq_step(q, st);
 	if (ret == 1) {
@@ -1565,10 +1776,147 @@ static int sq_message_data(struct store *s, uint64_t message_id, char **data_r, 
 			ret = STORE_OK;
 		}
 	} else if (ret == 0) {
-		ret = store_set_error(s, STORE_ERR_NOTFOUND, "no such message");
+		ret = store_set_error(&q->s, STORE_ERR_NOTFOUND, "no such %s", what);
 	}
 	sqlite3_reset(st);
 	return ret;
+}
+
+static int sq_message_data(struct store *s, uint64_t message_id, char **data_r, size_t *size_r)
+{
+	return sq_blob_get(sq(s), SQ_DATA, message_id, "message", data_r, size_r);
+}
+
+/* --- outbound queue --- */
+
+/* A text column that is NOT NULL in the schema, as a new string. */
+static char *sq_col_strdup_empty(sqlite3_stmt *st, int col)
+{
+	char *v = sq_col_strdup(st, col);
+
+	return v != NULL ? v : xstrdup("");
+}
+
+/* Fills it from a SQ_QUEUE_COLUMNS row (n_rcpts counted, rcpts NULL). */
+static void sq_queue_item_read(sqlite3_stmt *st, struct store_queue_item *it)
+{
+	it->id = (uint64_t)sqlite3_column_int64(st, 0);
+	it->created = (time_t)sqlite3_column_int64(st, 1);
+	it->sender = sq_col_strdup_empty(st, 2);
+	it->user = sq_col_strdup_empty(st, 3);
+	it->ret = sq_col_strdup(st, 4);
+	it->envid = sq_col_strdup(st, 5);
+	it->size = (uint64_t)sqlite3_column_int64(st, 6);
+	it->attempts = (unsigned)sqlite3_column_int64(st, 7);
+	it->rcpts = NULL;
+	it->n_rcpts = (size_t)sqlite3_column_int64(st, 8);
+}
+
+static int sq_queue_list(struct store *s, struct store_queue_item **items_r, size_t *n_r)
+{
+	struct sqlite_store *q = sq(s);
+	struct store_queue_item *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *st;
+	int ret;
+
+	if ((ret = sq_prep(q, &st, SQ_QUEUE_LIST, "")) < 0)
+		return ret;
+	while ((ret = sq_step(q, st)) == 1) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		sq_queue_item_read(st, &v[n++]);
+	}
+	sqlite3_reset(st);
+	if (ret < 0) {
+		store_queue_items_free(&v, n);
+		return ret;
+	}
+	*items_r = v;
+	*n_r = n;
+	return STORE_OK;
+}
+
+static int sq_queue_rcpts_read(struct sqlite_store *q, struct store_queue_item *it)
+{
+	size_t n = 0, cap = it->n_rcpts;
+	sqlite3_stmt *st;
+	int ret;
+
+	it->n_rcpts = 0;
+	if ((ret = sq_prep(q, &st, SQ_QUEUE_RCPTS, "i", (int64_t)it->id)) < 0)
+		return ret;
+	it->rcpts = cap > 0 ? xcalloc(cap, sizeof(*it->rcpts)) : NULL;
+	while ((ret = sq_step(q, st)) == 1) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4;
+			it->rcpts = xreallocarray(it->rcpts, cap, sizeof(*it->rcpts));
+		}
+		it->rcpts[n].address = sq_col_strdup_empty(st, 0);
+		it->rcpts[n].notify = sq_col_strdup(st, 1);
+		it->rcpts[n].orcpt = sq_col_strdup(st, 2);
+		it->n_rcpts = ++n;
+	}
+	sqlite3_reset(st);
+	return ret;
+}
+
+static int sq_queue_read(struct sqlite_store *q, uint64_t id, struct store_queue_item *item_r,
+                         char **data_r, size_t *size_r)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if ((ret = sq_prep(q, &st, SQ_QUEUE_GET, "i", (int64_t)id)) < 0)
+		return ret;
+	ret = sq_step(q, st);
+	if (ret == 1)
+		sq_queue_item_read(st, item_r);
+	else if (ret == 0)
+		ret = store_set_error(&q->s, STORE_ERR_NOTFOUND, "no such queued message");
+	sqlite3_reset(st);
+	if (ret == 1)
+		ret = sq_queue_rcpts_read(q, item_r);
+	if (ret == STORE_OK && data_r != NULL)
+		ret = sq_blob_get(q, SQ_QUEUE_DATA, id, "queued message", data_r, size_r);
+	return ret;
+}
+
+static int sq_queue_get(struct store *s, uint64_t id, struct store_queue_item *item_r,
+                        char **data_r, size_t *size_r)
+{
+	struct sqlite_store *q = sq(s);
+	int ret;
+
+	/* One read transaction: the envelope, recipients and bytes of one snapshot. */
+	if ((ret = sq_begin(q, false)) < 0)
+		return ret;
+	ret = sq_end(q, sq_queue_read(q, id, item_r, data_r, size_r));
+	if (ret < 0) {
+		store_queue_item_deinit(item_r);
+		memset(item_r, 0, sizeof(*item_r));
+		if (data_r != NULL) {
+			XFREE(*data_r);
+			*size_r = 0;
+		}
+	}
+	return ret;
+}
+
+static int sq_queue_delete(struct store *s, uint64_t id)
+{
+	struct sqlite_store *q = sq(s);
+	int ret;
+
+	if ((ret = sq_begin(q, true)) < 0)
+		return ret;
+	/* Its recipients go with it (ON DELETE CASCADE). */
+	ret = sq_exec(q, SQ_QUEUE_DEL, "i", (int64_t)id);
+	if (ret == STORE_OK && sqlite3_changes(q->db) == 0)
+		ret = store_set_error(s, STORE_ERR_NOTFOUND, "no such queued message");
+	return sq_end(q, ret);
 }
 
 /* Output arrays of store_flags. */
@@ -1798,6 +2146,10 @@ const struct store_backend store_sqlite = {
         .user_set_password = sq_user_set_password,
         .user_lookup = sq_user_lookup,
         .user_list = sq_user_list,
+        .alias_add = sq_alias_add,
+        .alias_del = sq_alias_del,
+        .alias_list = sq_alias_list,
+        .alias_targets = sq_alias_targets,
         .mailbox_list = sq_mailbox_list,
         .mailbox_get = sq_mailbox_get,
         .mailbox_create = sq_mailbox_create,
@@ -1808,6 +2160,9 @@ const struct store_backend store_sqlite = {
         .mailbox_status = sq_mailbox_status,
         .mailbox_take_recent = sq_mailbox_take_recent,
         .deliver = sq_deliver,
+        .queue_list = sq_queue_list,
+        .queue_get = sq_queue_get,
+        .queue_delete = sq_queue_delete,
         .entries = sq_entries,
         .entry_message = sq_entry_message,
         .entry_messages = sq_entry_messages,

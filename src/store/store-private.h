@@ -6,7 +6,8 @@
  * The public functions in store.c validate and normalise their arguments
  * (lengths, mailbox names, addresses, keywords, UID ranges) before they call
  * the backend, so a backend receives only well-formed input: names within
- * STORE_MAILBOX_NAME_MAX, addresses lowercased, "INBOX" spelled in capitals.
+ * STORE_MAILBOX_NAME_MAX, addresses lowercased (but the local parts of queue
+ * addresses, which RFC 5321 2.4 says to preserve), "INBOX" spelled in capitals.
  *
  * Limits: STORE_ERROR_MAX, STORE_KEYWORD_COUNT_MAX. Attacker control: none
  * directly; see store.c for what is checked at the API edge.
@@ -55,9 +56,28 @@ struct store_backend {
 	int (*mailbox_status)(struct store *s, uint64_t mailbox_id, struct store_status *st_r);
 	int (*mailbox_take_recent)(struct store *s, uint64_t mailbox_id, uint32_t *recent_uid_r);
 
-	/* Target keywords are already normalised (NULL when none). */
+	/* alias and target lowercased; domain points into alias (after the '@'). */
+	int (*alias_add)(struct store *s, const char *alias, const char *domain,
+	                 const char *target);
+	/* target NULL: every target of alias. */
+	int (*alias_del)(struct store *s, const char *alias, const char *target);
+	int (*alias_list)(struct store *s, char ***aliases_r, char ***targets_r, size_t *n_r);
+	int (*alias_targets)(struct store *s, const char *alias, char ***targets_r, size_t *n_r);
+
+	/*
+	 * store_deliver and store_deliver_queue: n_targets entries (may be 0 when
+	 * queue is not NULL) and the queue item, in one transaction. Target
+	 * keywords are already normalised (NULL when none); the queue item is
+	 * checked (1 to STORE_QUEUE_RCPTS_MAX recipients, bounded strings).
+	 */
 	int (*deliver)(struct store *s, const struct store_new_message *msg,
-	               const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r);
+	               const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r,
+	               const struct store_queue_new *queue, uint64_t *queue_id_r);
+	int (*queue_list)(struct store *s, struct store_queue_item **items_r, size_t *n_r);
+	/* data_r NULL: the bytes are not read. */
+	int (*queue_get)(struct store *s, uint64_t id, struct store_queue_item *item_r,
+	                 char **data_r, size_t *size_r);
+	int (*queue_delete)(struct store *s, uint64_t id);
 	int (*entries)(struct store *s, uint64_t mailbox_id, struct store_entry **entries_r,
 	               size_t *n_r);
 	/* The message an entry refers to. */

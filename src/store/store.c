@@ -6,13 +6,18 @@
  *
  * RFCs: RFC 3501 5.1 (INBOX is case-insensitive, '/' hierarchy), 2.3.2 and
  * 9 (flag keywords are atoms, compared case-insensitively), RFC 6154
- * (special-use bits).
+ * (special-use bits), RFC 5321 2.4 (the local part of a remote address keeps
+ * its case: only the domains of queue addresses are lowercased), RFC 3461 4
+ * (RET, ENVID, NOTIFY, ORCPT are kept as received, length-bounded).
  *
  * Limits: STORE_MAILBOX_NAME_MAX, STORE_KEYWORDS_MAX, STORE_KEYWORD_COUNT_MAX,
- * STORE_ADDRESS_MAX, STORE_DOMAIN_MAX, STORE_PASSWORD_HASH_MAX.
+ * STORE_ADDRESS_MAX, STORE_DOMAIN_MAX, STORE_PASSWORD_HASH_MAX,
+ * STORE_DSN_PARAM_MAX, STORE_QUEUE_RCPTS_MAX. Addresses are printable ASCII
+ * (XXX no SMTPUTF8 addresses yet, and no quoted local parts with spaces).
  *
  * Attacker control: mailbox names, keywords and UID sets come from IMAP
- * clients; addresses and domains from SMTP peers or administrators. Each is
+ * clients; addresses, domains and DSN parameters from SMTP peers or
+ * administrators; message bytes from anyone who sends mail. Each is
  * length-bounded and checked for forbidden bytes here, before any backend
  * sees it; bad input is STORE_ERR_INVALID, never a crash.
  */
@@ -281,6 +286,45 @@ static bool address_normalize(const char *a, char out[STORE_ADDRESS_MAX + 1], co
 	str_lower(out);
 	*domain_r = out + (at - a) + 1;
 	return true;
+}
+
+/*
+ * Checks a remote address and copies it to out with only its domain
+ * lowercased: RFC 5321 2.4 says the local part is the receiving host's to
+ * interpret, so it is kept as received.
+ */
+static bool address_keep_local(const char *a, char out[STORE_ADDRESS_MAX + 1])
+{
+	const char *domain;
+
+	if (!address_normalize(a, out, &domain))
+		return false;
+	memcpy(out, a, (size_t)(domain - out));
+	return true;
+}
+
+/* "local@domain", or "@domain" for the catch-all of a domain, lowercased. */
+static bool alias_normalize(const char *a, char out[STORE_ADDRESS_MAX + 1], const char **domain_r)
+{
+	if (a == NULL || a[0] != '@')
+		return address_normalize(a, out, domain_r);
+	if (!domain_normalize(a + 1, out + 1))
+		return false;
+	out[0] = '@';
+	*domain_r = out + 1;
+	return true;
+}
+
+/* RFC 3461 4: ENVID, NOTIFY and ORCPT are xtext or keyword lists: printable, no space. */
+static bool dsn_param_valid(const char *p)
+{
+	return p == NULL ||
+	       (p[0] != '\0' && strlen(p) <= STORE_DSN_PARAM_MAX && printable_ascii(p));
+}
+
+static char *strdup_or_null(const char *p)
+{
+	return p != NULL ? xstrdup(p) : NULL;
 }
 
 static bool password_hash_valid(const char *h)
@@ -599,21 +643,240 @@ void store_mailbox_free_array(struct store_mailbox **_boxes, size_t n)
 	XFREE(*_boxes);
 }
 
+/* --- aliases --- */
+
+int store_alias_add(struct store *s, const char *alias, const char *target)
+{
+	char a[STORE_ADDRESS_MAX + 1], t[STORE_ADDRESS_MAX + 1];
+	const char *domain, *target_domain;
+
+	if (!alias_normalize(alias, a, &domain))
+		return invalid(s, "alias");
+	if (!address_normalize(target, t, &target_domain))
+		return invalid(s, "target address");
+	return s->backend->alias_add(s, a, domain, t);
+}
+
+int store_alias_del(struct store *s, const char *alias, const char *target)
+{
+	char a[STORE_ADDRESS_MAX + 1], t[STORE_ADDRESS_MAX + 1];
+	const char *domain;
+
+	/* What cannot be stored cannot be deleted either. */
+	if (!alias_normalize(alias, a, &domain) ||
+	    (target != NULL && !address_normalize(target, t, &domain)))
+		return store_set_error(s, STORE_ERR_NOTFOUND, "no such alias");
+	return s->backend->alias_del(s, a, target != NULL ? t : NULL);
+}
+
+int store_alias_list(struct store *s, char ***aliases_r, char ***targets_r, size_t *n_r)
+{
+	*aliases_r = NULL;
+	*targets_r = NULL;
+	*n_r = 0;
+	return s->backend->alias_list(s, aliases_r, targets_r, n_r);
+}
+
+int store_alias_targets(struct store *s, const char *alias, char ***targets_r, size_t *n_r)
+{
+	char a[STORE_ADDRESS_MAX + 1];
+	const char *domain;
+
+	*targets_r = NULL;
+	*n_r = 0;
+	/* A lookup, like store_user_lookup: a malformed address simply has no targets. */
+	if (!alias_normalize(alias, a, &domain))
+		return STORE_OK;
+	return s->backend->alias_targets(s, a, targets_r, n_r);
+}
+
+/* --- outbound queue --- */
+
+/* A queue item checked and normalised for the backend (queue_norm_deinit frees it). */
+struct queue_norm {
+	struct store_queue_new q;
+	struct store_queue_rcpt *rcpts;
+	size_t n_rcpts;
+	char sender[STORE_ADDRESS_MAX + 1];
+	char user[STORE_ADDRESS_MAX + 1];
+};
+
+static void queue_rcpts_free(struct store_queue_rcpt **_rcpts, size_t n)
+{
+	struct store_queue_rcpt *r = *_rcpts;
+
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(r[i].address);
+		free(r[i].notify);
+		free(r[i].orcpt);
+	}
+	XFREE(*_rcpts);
+}
+
+static void queue_norm_deinit(struct queue_norm *qn)
+{
+	queue_rcpts_free(&qn->rcpts, qn->n_rcpts);
+	qn->n_rcpts = 0;
+}
+
+/* RFC 3461 4.3: RET=FULL or RET=HDRS, in any case; stored in capitals. */
+static bool dsn_ret_normalize(const char *ret, const char **ret_r)
+{
+	if (ret == NULL || str_eq_ci(ret, "FULL") || str_eq_ci(ret, "HDRS")) {
+		*ret_r = ret == NULL ? NULL : str_eq_ci(ret, "FULL") ? "FULL" : "HDRS";
+		return true;
+	}
+	return false;
+}
+
+static int queue_rcpts_normalize(struct store *s, const struct store_queue_new *in,
+                                 struct queue_norm *qn)
+{
+	char a[STORE_ADDRESS_MAX + 1];
+
+	if (in->n_rcpts == 0 || in->n_rcpts > STORE_QUEUE_RCPTS_MAX || in->rcpts == NULL)
+		return invalid(s, "number of recipients");
+	qn->rcpts = xcalloc(in->n_rcpts, sizeof(*qn->rcpts));
+	for (size_t i = 0; i < in->n_rcpts; i++) {
+		const struct store_queue_rcpt *r = &in->rcpts[i];
+
+		if (!address_keep_local(r->address, a))
+			return invalid(s, "recipient");
+		if (!dsn_param_valid(r->notify) || !dsn_param_valid(r->orcpt))
+			return invalid(s, "NOTIFY or ORCPT");
+		qn->rcpts[i].address = xstrdup(a);
+		qn->rcpts[i].notify = strdup_or_null(r->notify);
+		qn->rcpts[i].orcpt = strdup_or_null(r->orcpt);
+		qn->n_rcpts = i + 1;
+	}
+	return STORE_OK;
+}
+
+static int queue_normalize(struct store *s, const struct store_queue_new *in, struct queue_norm *qn)
+{
+	const char *domain, *ret = NULL;
+	int err;
+
+	memset(qn, 0, sizeof(*qn));
+	/* "" is the null reverse-path (RFC 5321 4.5.5), and the user of mail the server makes. */
+	if (in->sender == NULL ||
+	    (in->sender[0] != '\0' && !address_keep_local(in->sender, qn->sender)))
+		return invalid(s, "sender");
+	if (in->user == NULL ||
+	    (in->user[0] != '\0' && !address_normalize(in->user, qn->user, &domain)))
+		return invalid(s, "submitting account");
+	if (!dsn_ret_normalize(in->ret, &ret))
+		return invalid(s, "RET");
+	if (!dsn_param_valid(in->envid))
+		return invalid(s, "ENVID");
+	if ((err = queue_rcpts_normalize(s, in, qn)) < 0)
+		return err;
+	qn->q = (struct store_queue_new){
+	        .sender = qn->sender,
+	        .user = qn->user,
+	        .ret = ret,
+	        .envid = in->envid,
+	        .rcpts = qn->rcpts,
+	        .n_rcpts = qn->n_rcpts,
+	        .data = in->data,
+	        .size = in->data != NULL ? in->size : 0,
+	};
+	return STORE_OK;
+}
+
+int store_queue_list(struct store *s, struct store_queue_item **items_r, size_t *n_r)
+{
+	*items_r = NULL;
+	*n_r = 0;
+	return s->backend->queue_list(s, items_r, n_r);
+}
+
+int store_queue_get(struct store *s, uint64_t id, struct store_queue_item *item_r, char **data_r,
+                    size_t *size_r)
+{
+	memset(item_r, 0, sizeof(*item_r));
+	if (data_r != NULL)
+		*data_r = NULL;
+	if (size_r != NULL)
+		*size_r = 0;
+	if (data_r != NULL && size_r == NULL)
+		return invalid(s, "size output");
+	return s->backend->queue_get(s, id, item_r, data_r, size_r);
+}
+
+int store_queue_delete(struct store *s, uint64_t id)
+{
+	return s->backend->queue_delete(s, id);
+}
+
+void store_queue_item_deinit(struct store_queue_item *item)
+{
+	if (item == NULL)
+		return;
+	XFREE(item->sender);
+	XFREE(item->user);
+	XFREE(item->ret);
+	XFREE(item->envid);
+	queue_rcpts_free(&item->rcpts, item->n_rcpts);
+	item->n_rcpts = 0;
+}
+
+void store_queue_items_free(struct store_queue_item **_items, size_t n)
+{
+	struct store_queue_item *items = *_items;
+
+	if (items == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_queue_item_deinit(&items[i]);
+	XFREE(*_items);
+}
+
 /* --- messages --- */
 
-int store_deliver(struct store *s, const struct store_new_message *msg,
-                  const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r)
+static int deliver_check(struct store *s, const struct store_new_message *msg,
+                         const struct store_new_entry *targets, size_t n_targets, bool queued)
 {
 	if (msg == NULL || (msg->data == NULL && msg->size > 0))
 		return invalid(s, "message");
-	if (n_targets == 0 || targets == NULL)
+	if (n_targets == 0 && !queued)
 		return invalid(s, "delivery without target");
+	if (n_targets > 0 && targets == NULL)
+		return invalid(s, "targets");
 	for (size_t i = 0; i < n_targets; i++) {
 		if ((targets[i].flags & ~STORE_FLAGS_ALL) != 0 ||
 		    !store_keywords_valid(targets[i].keywords))
 			return invalid(s, "flags");
 	}
-	return s->backend->deliver(s, msg, targets, n_targets, uids_r);
+	return STORE_OK;
+}
+
+int store_deliver_queue(struct store *s, const struct store_new_message *msg,
+                        const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r,
+                        const struct store_queue_new *queue, uint64_t *queue_id_r)
+{
+	struct queue_norm qn;
+	int ret;
+
+	if (queue_id_r != NULL)
+		*queue_id_r = 0;
+	if ((ret = deliver_check(s, msg, targets, n_targets, queue != NULL)) < 0)
+		return ret;
+	if (queue == NULL)
+		return s->backend->deliver(s, msg, targets, n_targets, uids_r, NULL, NULL);
+	ret = queue_normalize(s, queue, &qn);
+	if (ret == STORE_OK)
+		ret = s->backend->deliver(s, msg, targets, n_targets, uids_r, &qn.q, queue_id_r);
+	queue_norm_deinit(&qn);
+	return ret;
+}
+
+int store_deliver(struct store *s, const struct store_new_message *msg,
+                  const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r)
+{
+	return store_deliver_queue(s, msg, targets, n_targets, uids_r, NULL, NULL);
 }
 
 int store_entries(struct store *s, uint64_t mailbox_id, struct store_entry **entries_r, size_t *n_r)
@@ -651,11 +914,6 @@ static const struct store_message_meta *meta_of(struct store *s, uint64_t messag
 		return NULL;
 	}
 	return store_metacache_put(&loaded, ref_r);
-}
-
-static char *strdup_or_null(const char *p)
-{
-	return p != NULL ? xstrdup(p) : NULL;
 }
 
 int store_message_meta(struct store *s, uint64_t mailbox_id, uint32_t uid,

@@ -224,6 +224,87 @@ int store_mailbox_take_recent(struct store *s, uint64_t mailbox_id, uint32_t *re
 void store_mailbox_free_array(struct store_mailbox **_boxes, size_t n);
 void store_mailbox_deinit(struct store_mailbox *box);
 
+/* --- aliases --- */
+/*
+ * An alias is an address of a hosted domain ("local@domain", or "@domain" as
+ * the catch-all of that domain) that delivers to one or more accounts.
+ * Addresses are lowercased by the store. store_alias_add returns
+ * STORE_ERR_NOTFOUND when the alias's domain is not hosted or the target
+ * account does not exist, STORE_ERR_EXISTS when the pair exists or the alias
+ * address is itself an account, STORE_ERR_INVALID for a malformed address.
+ * Likewise store_user_add refuses (STORE_ERR_EXISTS) an address that is an
+ * alias. Deleting the target account or the alias's domain removes the pair.
+ */
+int store_alias_add(struct store *s, const char *alias, const char *target);
+/* Removes one pair, or every target of alias when target is NULL (none: NOTFOUND). */
+int store_alias_del(struct store *s, const char *alias, const char *target);
+/* Every (alias, target) pair, ordered by alias then target (parallel lists). */
+int store_alias_list(struct store *s, char ***aliases_r, char ***targets_r, size_t *n_r);
+/* The accounts alias delivers to, ordered; *n_r 0 (and STORE_OK) when none or malformed. */
+int store_alias_targets(struct store *s, const char *alias, char ***targets_r, size_t *n_r);
+
+/* --- outbound queue --- */
+/* Longest DSN parameter kept (RFC 3461: ENVID and ORCPT are at most 100 chars of xtext). */
+#define STORE_DSN_PARAM_MAX 512
+/* Most recipients of one queued message. */
+#define STORE_QUEUE_RCPTS_MAX 1000
+
+/* One recipient of a queued message, with its RFC 3461 parameters (NULL if absent). */
+struct store_queue_rcpt {
+	char *address;
+	char *notify; /* NOTIFY=, as received (e.g. "SUCCESS,FAILURE") */
+	char *orcpt;  /* ORCPT=, as received (addr-type;xtext) */
+};
+
+/* A message waiting for delivery to other servers. */
+struct store_queue_item {
+	uint64_t id;
+	time_t created;
+	char *sender;  /* envelope reverse-path, "" for the null sender */
+	char *user;    /* the authenticated account that submitted it */
+	char *ret;     /* RET= (FULL or HDRS) or NULL */
+	char *envid;   /* ENVID= or NULL */
+	uint64_t size; /* bytes of the message */
+	unsigned attempts;
+	struct store_queue_rcpt *rcpts;
+	size_t n_rcpts;
+};
+
+/* What store_deliver_queue puts into the queue (strings are borrowed). */
+struct store_queue_new {
+	const char *sender;
+	const char *user;
+	const char *ret;
+	const char *envid;
+	const struct store_queue_rcpt *rcpts; /* borrowed, n_rcpts of them (>= 1) */
+	size_t n_rcpts;
+	/* The bytes to queue; NULL to queue msg's bytes. (Local copies carry a
+	 * Return-Path that the copy for other servers must not.) */
+	const char *data;
+	size_t size;
+};
+
+/*
+ * Like store_deliver, and in the same durable transaction also puts the
+ * message into the outbound queue when queue is not NULL (*queue_id_r, which
+ * may be NULL, gets its id). n_targets may be 0 when queue is given. Either
+ * everything is stored or nothing is. Queue addresses keep their local part
+ * as given and get their domain lowercased (RFC 5321 2.4); sender and user
+ * may be "" (null reverse-path, mail made by the server); RET is FULL or HDRS
+ * in any case, stored in capitals; anything else is STORE_ERR_INVALID.
+ */
+int store_deliver_queue(struct store *s, const struct store_new_message *msg,
+                        const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r,
+                        const struct store_queue_new *queue, uint64_t *queue_id_r);
+/* Every queued message (without rcpts details: n_rcpts set, rcpts NULL), oldest first. */
+int store_queue_list(struct store *s, struct store_queue_item **items_r, size_t *n_r);
+/* One queued message with its recipients; data_r (may be NULL) gets its bytes (NUL-terminated). */
+int store_queue_get(struct store *s, uint64_t id, struct store_queue_item *item_r, char **data_r,
+                    size_t *size_r);
+int store_queue_delete(struct store *s, uint64_t id);
+void store_queue_item_deinit(struct store_queue_item *item);
+void store_queue_items_free(struct store_queue_item **_items, size_t n);
+
 /* --- messages --- */
 /*
  * Stores one message once and adds an entry to each target mailbox, in one

@@ -2,7 +2,8 @@
 Integration test harness: runs the real tresor binary over real sockets.
 
 Each server gets its own temporary directory with a tresor.conf, a data
-directory, and free loopback ports for IMAP (plain + STARTTLS) and IMAPS.
+directory, and free loopback ports for IMAP (plain + STARTTLS), IMAPS, the
+SMTP MX listener, submission (STARTTLS) and submissions (implicit TLS).
 The binary is $TRESOR_BIN, or build/asan/tresor in the repository (built
 with AddressSanitizer and UBSan). A server is stopped with SIGTERM at
 teardown; the test fails if it exits non-zero, does not stop, or a sanitizer
@@ -13,13 +14,15 @@ Fixtures:
   server        one server per test module, with ALICE and BOB accounts
   make_server   factory for servers with their own settings (per test)
 Helpers (module functions, import them with `from conftest import ...`):
-  imap_plain, imap_starttls, imap_tls, login, append, RawImap, message
+  imap_plain, imap_starttls, imap_tls, login, append, RawImap, message,
+  smtp_mx, smtp_submission, smtp_submissions, RawSmtp, inbox_messages
 """
 
 import imaplib
 import itertools
 import os
 import re
+import smtplib
 import signal
 import socket
 import ssl
@@ -70,7 +73,7 @@ def sanitizer_env():
 class TresorServer:
     """One tresor process with its own configuration and data directory."""
 
-    def __init__(self, root, imap=None, auth=None, server=None):
+    def __init__(self, root, imap=None, auth=None, server=None, smtp=None):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.conf = self.root / "tresor.conf"
@@ -78,6 +81,9 @@ class TresorServer:
         self.stderr_path = self.root / "server.stderr"
         self.port = free_port()
         self.tls_port = free_port()
+        self.mx_port = free_port()
+        self.sub_port = free_port()
+        self.subs_port = free_port()
         self.proc = None
         self._stderr = None
         imap_opts = {
@@ -99,11 +105,14 @@ class TresorServer:
                 "server": server_opts,
                 "imap": imap_opts,
                 "pop3": {"listen": "", "listen_tls": ""},
-                "smtp": {
-                    "listen_mx": "",
-                    "listen_submission": "",
-                    "listen_submissions": "",
-                },
+                "smtp": dict(
+                    {
+                        "listen_mx": "127.0.0.1:%d" % self.mx_port,
+                        "listen_submission": "127.0.0.1:%d" % self.sub_port,
+                        "listen_submissions": "127.0.0.1:%d" % self.subs_port,
+                    },
+                    **(smtp or {})
+                ),
                 "auth": auth_opts,
             }
         )
@@ -164,13 +173,18 @@ class TresorServer:
                     % (self.proc.returncode, self.stderr_text())
                 )
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                socket.create_connection(("127.0.0.1", self.tls_port), timeout=1).close()
+                for port in self.listening_ports():
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 return self
             except OSError:
                 if time.monotonic() > deadline:
                     raise AssertionError("tresor serve did not listen:\n" + self.stderr_text())
                 time.sleep(0.05)
+
+    def listening_ports(self):
+        """The ports of every listener the configuration turns on."""
+        text = self.conf.read_text()
+        return [int(p) for p in re.findall(r"^listen\w* = 127\.0\.0\.1:(\d+)$", text, re.M)]
 
     def stderr_text(self):
         try:
@@ -419,3 +433,135 @@ class RawImap:
             self.sock.settimeout(TIMEOUT)
         self.buf += chunk
         return False
+
+
+# --- SMTP clients ---
+
+
+def smtp_mx(srv, helo="client.example.org"):
+    """smtplib on the MX listener, after EHLO."""
+    s = smtplib.SMTP("127.0.0.1", srv.mx_port, local_hostname=helo, timeout=TIMEOUT)
+    s.ehlo()
+    return s
+
+
+def smtp_submission(srv, user=ALICE, tls=True):
+    """smtplib on the submission listener: EHLO, STARTTLS (unless tls=False), AUTH."""
+    s = smtplib.SMTP("127.0.0.1", srv.sub_port, local_hostname="laptop", timeout=TIMEOUT)
+    s.ehlo()
+    if tls:
+        s.starttls(context=no_verify_context())
+        s.ehlo()
+    if user is not None:
+        s.login(*user)
+    return s
+
+
+def smtp_submissions(srv, user=ALICE):
+    """smtplib over implicit TLS (port 465 style), logged in."""
+    s = smtplib.SMTP_SSL(
+        "127.0.0.1",
+        srv.subs_port,
+        local_hostname="laptop",
+        context=no_verify_context(),
+        timeout=TIMEOUT,
+    )
+    s.ehlo()
+    if user is not None:
+        s.login(*user)
+    return s
+
+
+def inbox_messages(srv, user=ALICE, mailbox="INBOX"):
+    """Every message of a mailbox as stored, as a list of bytes (by UID)."""
+    m = login(srv, user)
+    typ, _ = m.select(mailbox, readonly=True)
+    assert typ == "OK"
+    typ, data = m.uid("FETCH", "1:*", "(BODY.PEEK[])")
+    assert typ == "OK", data
+    m.logout()
+    return [part[1] for part in data if isinstance(part, tuple)]
+
+
+def strip_trace(data):
+    """The message without the Return-Path and Received lines Tresor put in front."""
+    head = re.match(rb"Return-Path: <[^>]*>\r\nReceived: [^\r]*(\r\n\t[^\r]*)*\r\n", data)
+    assert head, data[:400]
+    return data[head.end():]
+
+
+class RawSmtp:
+    """A byte-level SMTP client: every reply as the server wrote it."""
+
+    def __init__(self, srv=None, port=None, tls=False, timeout=TIMEOUT):
+        port = port or (srv.subs_port if tls else srv.mx_port)
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        if tls:
+            self.sock = no_verify_context().wrap_socket(self.sock)
+        self.buf = b""
+        self.greeting = self.reply()
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def starttls(self):
+        code, _ = self.cmd("STARTTLS")
+        assert code == 220
+        assert self.buf == b""
+        self.sock = no_verify_context().wrap_socket(self.sock)
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise EOFError("server closed the connection; unread: %r" % self.buf)
+        self.buf += chunk
+
+    def reply(self):
+        """One whole reply: (code, [text lines])."""
+        lines = []
+        while True:
+            while b"\r\n" not in self.buf:
+                self._fill()
+            line, self.buf = self.buf.split(b"\r\n", 1)
+            line = line.decode("utf-8", "replace")
+            lines.append(line[4:])
+            if line[3:4] != "-":
+                return int(line[:3]), lines
+
+    def cmd(self, text):
+        self.send(text + "\r\n")
+        return self.reply()
+
+    def expect(self, text, code):
+        got, lines = self.cmd(text)
+        assert got == code, (text, got, lines)
+        return lines
+
+    def read_until_eof(self, limit=5.0):
+        self.sock.settimeout(limit)
+        data = self.buf
+        self.buf = b""
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return data.decode("utf-8", "replace")
+                data += chunk
+        except socket.timeout:
+            raise AssertionError("connection still open; received %r" % data)
+        except ConnectionResetError:
+            return data.decode("utf-8", "replace")

@@ -7,7 +7,10 @@
  * storage, UIDs and MODSEQ, flags and keywords, UNCHANGEDSINCE, expunge and
  * its log, changes_since, copy and move, status and \Recent, the change hook
  * (on commit only), UIDVALIDITY after delete + create, two connections, and
- * reopening. A second raw sqlite3 connection inspects the database file.
+ * reopening; aliases (catch-all, hosted domain, account conflicts, cascades),
+ * the outbound queue (one transaction with local delivery, list, get,
+ * delete, input limits) and the upgrade of a schema-1 database. A second raw
+ * sqlite3 connection inspects (and for some tests alters) the database file.
  */
 #include "store/store.h"
 
@@ -111,6 +114,20 @@ static int64_t sql_count(struct fx *f, const char *sql)
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return v;
+}
+
+/* Runs SQL on the database file through a separate read-write connection. */
+static void sql_exec(struct fx *f, const char *sql)
+{
+	char path[128], *err = NULL;
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/tresor.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", sql, err);
+	sqlite3_close(db);
 }
 
 static const char test_body[] = "From: bob@example.net\r\nSubject: hi\r\n\r\nHello\r\n";
@@ -1045,7 +1062,7 @@ static void test_reopen(void **state)
 	assert_int_equal(status(f->s, f->inbox).messages, 1);
 	assert_int_equal(status(f->s, f->inbox).unseen, 0);
 	box_id(f->s, f->user, "keep/me");
-	assert_int_equal(sql_count(f, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_count(f, "PRAGMA user_version"), 2);
 	assert_int_equal(sql_count(f, "SELECT count(*) FROM pragma_journal_mode"
 	                              " WHERE journal_mode = 'wal'"),
 	                 1);
@@ -1107,6 +1124,473 @@ static void test_entries_large(void **state)
 	assert_int_equal(status(f->s, f->inbox).messages, 100000);
 }
 
+/* --- aliases --- */
+
+/* The targets of alias as one comma-separated string ("" when none). */
+static char *alias_targets(struct store *s, const char *alias)
+{
+	char **v, *out = xstrdup("");
+	size_t n;
+
+	assert_int_equal(store_alias_targets(s, alias, &v, &n), STORE_OK);
+	for (size_t i = 0; i < n; i++) {
+		char *next = xasprintf("%s%s%s", out, i > 0 ? "," : "", v[i]);
+
+		free(out);
+		out = next;
+	}
+	str_list_free(&v, n);
+	return out;
+}
+
+static void assert_targets(struct store *s, const char *alias, const char *want)
+{
+	char *got = alias_targets(s, alias);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_alias_add_del(void **state)
+{
+	struct fx *f = *state;
+	char **aliases, **targets;
+	size_t n;
+
+	assert_int_equal(store_user_add(f->s, "bob@example.org", "h"), STORE_OK);
+	assert_int_equal(store_alias_add(f->s, "Info@Example.ORG", "ALICE@example.org"), STORE_OK);
+	assert_int_equal(store_alias_add(f->s, "info@example.org", "bob@example.org"), STORE_OK);
+	assert_int_equal(store_alias_add(f->s, "INFO@example.org", "alice@example.org"),
+	                 STORE_ERR_EXISTS);
+	assert_targets(f->s, "iNfO@EXAMPLE.org", "alice@example.org,bob@example.org");
+
+	/* The target must be an account; the domain must be hosted. */
+	assert_int_equal(store_alias_add(f->s, "x@example.org", "nobody@example.org"),
+	                 STORE_ERR_NOTFOUND);
+	assert_int_equal(store_alias_add(f->s, "x@elsewhere.example", "alice@example.org"),
+	                 STORE_ERR_NOTFOUND);
+	assert_int_equal(store_alias_add(f->s, "@elsewhere.example", "alice@example.org"),
+	                 STORE_ERR_NOTFOUND);
+	/* An address is an account or an alias, never both, whichever came first. */
+	assert_int_equal(store_alias_add(f->s, "Alice@Example.org", "bob@example.org"),
+	                 STORE_ERR_EXISTS);
+	assert_int_equal(store_user_add(f->s, "INFO@example.org", "h"), STORE_ERR_EXISTS);
+	assert_targets(f->s, "x@example.org", "");
+
+	/* The catch-all of a domain. */
+	assert_int_equal(store_alias_add(f->s, "@Example.ORG", "bob@example.org"), STORE_OK);
+	assert_targets(f->s, "@example.org", "bob@example.org");
+	assert_targets(f->s, "anything@example.org", "");
+
+	assert_int_equal(store_alias_list(f->s, &aliases, &targets, &n), STORE_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(aliases[0], "@example.org");
+	assert_string_equal(targets[0], "bob@example.org");
+	assert_string_equal(aliases[1], "info@example.org");
+	assert_string_equal(targets[1], "alice@example.org");
+	assert_string_equal(aliases[2], "info@example.org");
+	assert_string_equal(targets[2], "bob@example.org");
+	str_list_free(&aliases, n);
+	str_list_free(&targets, n);
+
+	/* One pair, then every target. */
+	assert_int_equal(store_alias_del(f->s, "info@example.org", "Bob@example.org"), STORE_OK);
+	assert_int_equal(store_alias_del(f->s, "info@example.org", "bob@example.org"),
+	                 STORE_ERR_NOTFOUND);
+	assert_int_equal(store_alias_del(f->s, "info@example.org", "nobody@example.org"),
+	                 STORE_ERR_NOTFOUND);
+	assert_targets(f->s, "info@example.org", "alice@example.org");
+	assert_int_equal(store_alias_add(f->s, "info@example.org", "bob@example.org"), STORE_OK);
+	assert_int_equal(store_alias_del(f->s, "INFO@example.org", NULL), STORE_OK);
+	assert_targets(f->s, "info@example.org", "");
+	assert_int_equal(store_alias_del(f->s, "info@example.org", NULL), STORE_ERR_NOTFOUND);
+	assert_int_equal(store_alias_del(f->s, "@example.org", NULL), STORE_OK);
+	assert_int_equal(store_alias_list(f->s, &aliases, &targets, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	assert_null(aliases);
+	assert_null(targets);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM aliases"), 0);
+	/* Now free again: the address can become an account. */
+	assert_int_equal(store_user_add(f->s, "info@example.org", "h"), STORE_OK);
+}
+
+static void test_alias_invalid(void **state)
+{
+	static const char *const bad[] = {"",
+	                                  "no-at-sign",
+	                                  "@",
+	                                  "a@",
+	                                  "a b@example.org",
+	                                  "a@b@",
+	                                  "@.example.org",
+	                                  "tab\t@example.org"};
+	struct fx *f = *state;
+	char longer[STORE_ADDRESS_MAX + 2];
+
+	for (size_t i = 0; i < N_ELEMENTS(bad); i++) {
+		assert_int_equal(store_alias_add(f->s, bad[i], "alice@example.org"),
+		                 STORE_ERR_INVALID);
+		assert_int_equal(store_alias_add(f->s, "ok@example.org", bad[i]),
+		                 STORE_ERR_INVALID);
+		assert_int_equal(store_alias_del(f->s, bad[i], NULL), STORE_ERR_NOTFOUND);
+		assert_targets(f->s, bad[i], "");
+	}
+	/* A catch-all's domain is a domain name: no '@' in it. */
+	assert_int_equal(store_alias_add(f->s, "@@example.org", "alice@example.org"),
+	                 STORE_ERR_INVALID);
+	assert_int_equal(store_alias_add(f->s, NULL, "alice@example.org"), STORE_ERR_INVALID);
+	assert_int_equal(store_alias_add(f->s, "ok@example.org", NULL), STORE_ERR_INVALID);
+	/* A catch-all is no target. */
+	assert_int_equal(store_alias_add(f->s, "ok@example.org", "@example.org"),
+	                 STORE_ERR_INVALID);
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	memcpy(longer + sizeof(longer) - 1 - strlen("@example.org"), "@example.org",
+	       strlen("@example.org"));
+	assert_int_equal(strlen(longer), STORE_ADDRESS_MAX + 1);
+	assert_int_equal(store_alias_add(f->s, longer, "alice@example.org"), STORE_ERR_INVALID);
+	/* One byte shorter fits. */
+	assert_int_equal(store_alias_add(f->s, longer + 1, "alice@example.org"), STORE_OK);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM aliases"), 1);
+}
+
+static void test_alias_cascades(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(store_user_add(f->s, "bob@example.org", "h"), STORE_OK);
+	assert_int_equal(store_domain_add(f->s, "lists.example"), STORE_OK);
+	assert_int_equal(store_alias_add(f->s, "team@example.org", "alice@example.org"), STORE_OK);
+	assert_int_equal(store_alias_add(f->s, "team@example.org", "bob@example.org"), STORE_OK);
+	assert_int_equal(store_alias_add(f->s, "@example.org", "alice@example.org"), STORE_OK);
+	assert_int_equal(store_alias_add(f->s, "all@lists.example", "bob@example.org"), STORE_OK);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM aliases"), 4);
+
+	/* Deleting an account removes it from every alias, and nothing else. */
+	assert_int_equal(store_user_del(f->s, "alice@example.org"), STORE_OK);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM aliases"), 2);
+	assert_targets(f->s, "team@example.org", "bob@example.org");
+	assert_targets(f->s, "@example.org", "");
+
+	/* A domain without accounts can go; its aliases go with it. */
+	assert_int_equal(store_domain_del(f->s, "lists.example"), STORE_OK);
+	assert_targets(f->s, "all@lists.example", "");
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM aliases"), 1);
+}
+
+/* --- outbound queue --- */
+
+static struct store_queue_rcpt test_rcpts[] = {
+        {.address = "Carol.X@Remote.EXAMPLE",
+         .notify = "SUCCESS,FAILURE",
+         .orcpt = "rfc822;Carol.X@remote.example"},
+        {.address = "dave@remote.example"},
+};
+
+static struct store_queue_new test_queue(void)
+{
+	return (struct store_queue_new){
+	        .sender = "Alice@Example.ORG",
+	        .user = "ALICE@example.org",
+	        .ret = "hdrs",
+	        .envid = "QQ314159+2B",
+	        .rcpts = test_rcpts,
+	        .n_rcpts = N_ELEMENTS(test_rcpts),
+	};
+}
+
+/* Queues the test message for nobody local; returns its id. */
+static uint64_t enqueue(struct store *s, const struct store_queue_new *qn)
+{
+	struct store_new_message m = test_msg();
+	uint64_t id = 0;
+
+	assert_int_equal(store_deliver_queue(s, &m, NULL, 0, NULL, qn, &id), STORE_OK);
+	assert_true(id > 0);
+	return id;
+}
+
+static void test_deliver_queue(void **state)
+{
+	struct fx *f = *state;
+	struct store_new_message m = test_msg();
+	struct store_new_entry t = {.mailbox_id = f->inbox, .flags = STORE_FLAG_SEEN};
+	struct store_queue_new qn = test_queue();
+	struct store_queue_item it;
+	time_t before = time(NULL);
+	uint64_t id = 0;
+	uint32_t uid = 0;
+	size_t size;
+	char *data;
+
+	/* A local copy and a queued one, in one call. */
+	assert_int_equal(store_deliver_queue(f->s, &m, &t, 1, &uid, &qn, &id), STORE_OK);
+	assert_int_equal(uid, 1);
+	assert_true(id > 0);
+	assert_int_equal(status(f->s, f->inbox).messages, 1);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM queue"), 1);
+
+	assert_int_equal(store_queue_get(f->s, id, &it, &data, &size), STORE_OK);
+	assert_int_equal(it.id, id);
+	assert_true(it.created >= before && it.created <= time(NULL));
+	/* RFC 5321 2.4: local parts keep their case, domains are lowercased. */
+	assert_string_equal(it.sender, "Alice@example.org");
+	assert_string_equal(it.user, "alice@example.org");
+	assert_string_equal(it.ret, "HDRS");
+	assert_string_equal(it.envid, "QQ314159+2B");
+	assert_int_equal(it.size, sizeof(test_body) - 1);
+	assert_int_equal(it.attempts, 0);
+	assert_int_equal(it.n_rcpts, 2);
+	assert_string_equal(it.rcpts[0].address, "Carol.X@remote.example");
+	assert_string_equal(it.rcpts[0].notify, "SUCCESS,FAILURE");
+	assert_string_equal(it.rcpts[0].orcpt, "rfc822;Carol.X@remote.example");
+	assert_string_equal(it.rcpts[1].address, "dave@remote.example");
+	assert_null(it.rcpts[1].notify);
+	assert_null(it.rcpts[1].orcpt);
+	assert_int_equal(size, sizeof(test_body) - 1);
+	assert_memory_equal(data, test_body, size);
+	assert_int_equal(data[size], '\0');
+	free(data);
+	store_queue_item_deinit(&it);
+	assert_null(it.rcpts);
+	store_queue_item_deinit(NULL);
+
+	/* Queued only: no local message is stored. */
+	qn.ret = NULL;
+	qn.envid = NULL;
+	qn.sender = "";
+	id = enqueue(f->s, &qn);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM messages"), 1);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM queue"), 2);
+	assert_int_equal(store_queue_get(f->s, id, &it, NULL, NULL), STORE_OK);
+	assert_string_equal(it.sender, "");
+	assert_null(it.ret);
+	assert_null(it.envid);
+	store_queue_item_deinit(&it);
+
+	/* Neither local targets nor a queue: nothing to do. */
+	assert_int_equal(store_deliver_queue(f->s, &m, NULL, 0, NULL, NULL, &id),
+	                 STORE_ERR_INVALID);
+	assert_int_equal(id, 0);
+}
+
+/* Either everything is stored or nothing is (one transaction). */
+static void test_deliver_queue_atomic(void **state)
+{
+	struct fx *f = *state;
+	struct store_new_message m = test_msg();
+	struct store_new_entry t[2] = {{.mailbox_id = f->inbox}, {.mailbox_id = 999999}};
+	struct store_queue_new qn = test_queue();
+	struct store_queue_rcpt bad = {.address = "no-at-sign"};
+	uint64_t id = 77;
+	uint32_t uids[2];
+
+	/* A local target fails: the queue row is not kept. */
+	assert_int_equal(store_deliver_queue(f->s, &m, t, 2, uids, &qn, &id), STORE_ERR_NOTFOUND);
+	assert_int_equal(id, 0);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM queue"), 0);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM queue_rcpts"), 0);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM messages"), 0);
+
+	/* The queue part fails after the local entries were written: they are undone. */
+	sql_exec(f, "CREATE TRIGGER queue_fail BEFORE INSERT ON queue_rcpts"
+	            " WHEN NEW.idx = 1 BEGIN SELECT RAISE(ABORT, 'refused by test'); END;");
+	assert_true(store_deliver_queue(f->s, &m, t, 1, uids, &qn, &id) < 0);
+	assert_int_equal(id, 0);
+	assert_int_equal(status(f->s, f->inbox).messages, 0);
+	assert_int_equal(status(f->s, f->inbox).uidnext, 1);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM messages"), 0);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM queue"), 0);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM queue_rcpts"), 0);
+	sql_exec(f, "DROP TRIGGER queue_fail");
+
+	/* A bad queue item is refused before anything is written. */
+	qn.rcpts = &bad;
+	qn.n_rcpts = 1;
+	assert_int_equal(store_deliver_queue(f->s, &m, t, 1, uids, &qn, &id), STORE_ERR_INVALID);
+	assert_int_equal(status(f->s, f->inbox).messages, 0);
+
+	/* The same call without the failures stores both. */
+	qn = test_queue();
+	assert_int_equal(store_deliver_queue(f->s, &m, t, 1, uids, &qn, &id), STORE_OK);
+	assert_int_equal(uids[0], 1);
+	assert_int_equal(status(f->s, f->inbox).messages, 1);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM queue_rcpts"), 2);
+}
+
+static void test_queue_limits(void **state)
+{
+	struct fx *f = *state;
+	struct store_new_message m = test_msg();
+	struct store_queue_new qn = test_queue();
+	struct store_queue_rcpt *many, r = {.address = "x@remote.example"};
+	char param[STORE_DSN_PARAM_MAX + 2], addr[STORE_ADDRESS_MAX + 2];
+	uint64_t id;
+
+#define REFUSED(field, value)                                                                      \
+	do {                                                                                       \
+		qn = test_queue();                                                                 \
+		field = value;                                                                     \
+		assert_int_equal(store_deliver_queue(f->s, &m, NULL, 0, NULL, &qn, &id),           \
+		                 STORE_ERR_INVALID);                                               \
+	} while (0)
+	REFUSED(qn.sender, NULL);
+	REFUSED(qn.sender, "no-at-sign");
+	REFUSED(qn.user, NULL);
+	REFUSED(qn.user, "alice");
+	REFUSED(qn.ret, "SOME");
+	REFUSED(qn.envid, "");
+	REFUSED(qn.envid, "has space");
+	REFUSED(qn.n_rcpts, 0);
+	REFUSED(qn.rcpts, NULL);
+	memset(param, 'p', sizeof(param) - 1);
+	param[sizeof(param) - 1] = '\0';
+	REFUSED(qn.envid, param);
+	r.notify = param;
+	REFUSED(qn.rcpts, &r);
+	r.notify = NULL;
+	r.orcpt = param;
+	REFUSED(qn.rcpts, &r);
+	r.orcpt = NULL;
+	memset(addr, 'a', sizeof(addr) - 1);
+	addr[sizeof(addr) - 1] = '\0';
+	memcpy(addr + sizeof(addr) - 1 - strlen("@r.example"), "@r.example", strlen("@r.example"));
+	r.address = addr;
+	REFUSED(qn.rcpts, &r);
+#undef REFUSED
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM queue"), 0);
+
+	/* At the limits: accepted. */
+	param[STORE_DSN_PARAM_MAX] = '\0';
+	addr[0] = '\0';
+	r.address = addr + 1;
+	r.orcpt = param;
+	qn = test_queue();
+	qn.envid = param;
+	qn.rcpts = &r;
+	qn.n_rcpts = 1;
+	enqueue(f->s, &qn);
+
+	many = xcalloc(STORE_QUEUE_RCPTS_MAX + 1, sizeof(*many));
+	for (size_t i = 0; i <= STORE_QUEUE_RCPTS_MAX; i++)
+		many[i].address = "x@remote.example";
+	qn = test_queue();
+	qn.rcpts = many;
+	qn.n_rcpts = STORE_QUEUE_RCPTS_MAX + 1;
+	assert_int_equal(store_deliver_queue(f->s, &m, NULL, 0, NULL, &qn, &id), STORE_ERR_INVALID);
+	qn.n_rcpts = STORE_QUEUE_RCPTS_MAX;
+	enqueue(f->s, &qn);
+	free(many);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM queue"), 2);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM queue_rcpts"),
+	                 1 + STORE_QUEUE_RCPTS_MAX);
+}
+
+static void test_queue_list_get_delete(void **state)
+{
+	struct fx *f = *state;
+	struct store_queue_new qn = test_queue();
+	struct store_queue_item *items, it;
+	uint64_t a, b, c;
+	size_t n, size = 9;
+	char *data = (char *)"x";
+
+	assert_int_equal(store_queue_list(f->s, &items, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	assert_null(items);
+
+	a = enqueue(f->s, &qn);
+	qn.n_rcpts = 1;
+	qn.sender = "bob@example.org";
+	b = enqueue(f->s, &qn);
+	assert_true(b > a);
+
+	assert_int_equal(store_queue_list(f->s, &items, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(items[0].id, a);
+	assert_int_equal(items[0].n_rcpts, 2);
+	assert_null(items[0].rcpts);
+	assert_string_equal(items[0].sender, "Alice@example.org");
+	assert_int_equal(items[1].id, b);
+	assert_int_equal(items[1].n_rcpts, 1);
+	assert_string_equal(items[1].sender, "bob@example.org");
+	assert_int_equal(items[1].size, sizeof(test_body) - 1);
+	store_queue_items_free(&items, n);
+	assert_null(items);
+
+	/* A missing id: NOTFOUND, and the outputs are empty. */
+	assert_int_equal(store_queue_get(f->s, 424242, &it, &data, &size), STORE_ERR_NOTFOUND);
+	assert_null(data);
+	assert_int_equal(size, 0);
+	assert_null(it.sender);
+	assert_int_equal(it.n_rcpts, 0);
+	assert_int_equal(store_queue_delete(f->s, 424242), STORE_ERR_NOTFOUND);
+
+	/* Deleting takes the recipients along; ids are not reused. */
+	assert_int_equal(store_queue_delete(f->s, b), STORE_OK);
+	assert_int_equal(store_queue_delete(f->s, b), STORE_ERR_NOTFOUND);
+	assert_int_equal(store_queue_get(f->s, b, &it, NULL, NULL), STORE_ERR_NOTFOUND);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM queue_rcpts"), 2);
+	c = enqueue(f->s, &qn);
+	assert_true(c > b);
+	assert_int_equal(store_queue_delete(f->s, a), STORE_OK);
+	assert_int_equal(store_queue_list(f->s, &items, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(items[0].id, c);
+	store_queue_items_free(&items, n);
+	store_queue_items_free(&items, 0); /* NULL is accepted */
+
+	/* Queued mail stays when its account goes: it is on its way out. */
+	assert_int_equal(store_user_del(f->s, "alice@example.org"), STORE_OK);
+	assert_int_equal(store_queue_get(f->s, c, &it, NULL, NULL), STORE_OK);
+	assert_string_equal(it.user, "alice@example.org");
+	store_queue_item_deinit(&it);
+}
+
+/* A database made by schema 1 (no aliases, no queue) is upgraded on open. */
+static void test_schema_upgrade_from_1(void **state)
+{
+	struct fx *f = *state;
+	struct store_queue_new qn = test_queue();
+	struct store_user u;
+
+	deliver(f->s, f->inbox, STORE_FLAG_SEEN, NULL);
+	store_close(&f->s);
+	/* Version 2 only added these tables: without them the file is a version-1 database. */
+	sql_exec(f, "DROP TABLE queue_rcpts; DROP TABLE queue; DROP TABLE aliases;"
+	            " PRAGMA user_version = 1;");
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM sqlite_master"
+	                              " WHERE name IN ('aliases', 'queue', 'queue_rcpts')"),
+	                 0);
+
+	f->s = fx_open(f);
+	assert_int_equal(sql_count(f, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM sqlite_master"
+	                              " WHERE name IN ('aliases', 'queue', 'queue_rcpts')"),
+	                 3);
+	assert_int_equal(store_user_lookup(f->s, "alice@example.org", &u), STORE_OK);
+	assert_int_equal(u.id, f->user);
+	store_user_deinit(&u);
+	assert_int_equal(status(f->s, f->inbox).messages, 1);
+	assert_int_equal(store_alias_add(f->s, "@example.org", "alice@example.org"), STORE_OK);
+	enqueue(f->s, &qn);
+	/* The cascades of the new tables work on the upgraded file. */
+	assert_int_equal(store_user_del(f->s, "alice@example.org"), STORE_OK);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM aliases"), 0);
+
+	/* A newer schema than this program knows is refused, not touched. */
+	store_close(&f->s);
+	sql_exec(f, "PRAGMA user_version = 3");
+	{
+		const char *error = NULL;
+
+		assert_null(store_open(f->dir, &error));
+		assert_non_null(strstr(error, "schema version 3"));
+	}
+	sql_exec(f, "PRAGMA user_version = 2");
+	f->s = fx_open(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1132,6 +1616,14 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 	        cmocka_unit_test(test_open_failure),
 	        cmocka_unit_test_setup_teardown(test_entries_large, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_alias_add_del, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_alias_invalid, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_alias_cascades, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_deliver_queue, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_deliver_queue_atomic, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_queue_limits, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_queue_list_get_delete, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_schema_upgrade_from_1, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);

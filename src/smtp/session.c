@@ -1,0 +1,652 @@
+/*
+ * session.c - an SMTP connection: the greeting, reading command lines, the
+ * message text after DATA and the chunks after BDAT under limits,
+ * dispatching commands through the table, running them on the worker pool,
+ * and moving their replies to the socket.
+ *
+ * RFC 5321 2.3.8 (lines), 3.1 (greeting), 4.1.4 (command order), 4.2 and
+ * 4.3.2 (replies), 4.5.3.1 (size limits), 4.5.3.2 (timeouts: one
+ * configurable timeout, 5 minutes by default, for every wait); RFC 2920
+ * (pipelining); RFC 3030 2 (BDAT chunks are read whatever the reply);
+ * RFC 3207 4.2 (STARTTLS resets the session); RFC 2034 (enhanced codes).
+ *
+ * Limits: SMTP_COMMAND_LINE_MAX bytes per command line (longer ones get
+ * 500 5.5.2, the rest of the line is dropped); [smtp] max_message_size bytes
+ * of message (more is counted, dropped and refused with 552 5.3.4);
+ * [smtp] max_line_length per text line; [smtp] max_errors error replies, then
+ * 421 and the connection closes; [smtp] max_connections sessions.
+ *
+ * Attacker control: every byte read. Nothing is trusted until the pure
+ * parsers (parser.c, data.c) have turned it into a command or message bytes.
+ */
+#include "smtp/session.h"
+
+#include "auth/sasl.h"
+#include "base/config.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "net/conn.h"
+#include "net/worker.h"
+#include "smtp/server.h"
+#include "smtp/txn.h"
+#include "store/store.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void session_read(struct smtp_session *s);
+static void session_close(struct smtp_session *s, const char *reply);
+
+static const char *state_name(enum smtp_state st)
+{
+	switch (st) {
+	case SMTP_STATE_CONNECTED:
+		return "connected";
+	case SMTP_STATE_READY:
+		return "ready";
+	case SMTP_STATE_MAIL:
+		return "mail";
+	case SMTP_STATE_RCPT:
+		return "rcpt";
+	case SMTP_STATE_DATA:
+		return "data";
+	case SMTP_STATE_BDAT:
+		return "bdat";
+	case SMTP_STATE_QUIT:
+		return "quit";
+	}
+	return "?";
+}
+
+void smtp_session_enter_state(struct smtp_session *s, enum smtp_state next)
+{
+	log_debug("smtp session=%s state=%s next=%s", s->conn->id, state_name(s->state),
+	          state_name(next));
+	s->state = next;
+}
+
+const char *smtp_hostname(const struct smtp_session *s)
+{
+	return s->server->deps.config->hostname;
+}
+
+bool smtp_auth_allowed(const struct smtp_session *s)
+{
+	return s->conn->tls ||
+	       (s->conn->loopback && s->server->deps.config->auth_plaintext_loopback);
+}
+
+void smtp_session_reset(struct smtp_session *s)
+{
+	smtp_txn_rollback(&s->txn);
+	if (s->state != SMTP_STATE_CONNECTED && s->state != SMTP_STATE_QUIT)
+		smtp_session_enter_state(s, SMTP_STATE_READY);
+}
+
+/* --- replies --- */
+
+void smtp_reply(struct smtp_session *s, const char *fmt, ...)
+{
+	size_t start = evbuffer_get_length(s->out);
+	unsigned char head[4];
+	va_list ap;
+
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(s->out, fmt, ap);
+	va_end(ap);
+	evbuffer_add(s->out, "\r\n", 2);
+	/* The last line of a 4xx or 5xx reply ("550 ...", not "550-...") is one error. */
+	if (evbuffer_get_length(s->out) - start >= 4) {
+		struct evbuffer_ptr p;
+
+		evbuffer_ptr_set(s->out, &p, start, EVBUFFER_PTR_SET);
+		evbuffer_copyout_from(s->out, &p, head, sizeof(head));
+		if ((head[0] == '4' || head[0] == '5') && head[3] == ' ')
+			s->errors++;
+	}
+}
+
+void smtp_store_error(struct smtp_session *s, const char *what)
+{
+	log_error("smtp session=%s event=store-error what=%s error=\"%s\"", s->conn->id, what,
+	          s->store != NULL ? store_last_error(s->store) : "-");
+	smtp_reply(s, "451 4.3.0 Temporary failure, try again later");
+}
+
+/* Moves what the command wrote to the socket. */
+static void flush_out(struct smtp_session *s)
+{
+	evbuffer_add_buffer(conn_output(s->conn), s->out);
+}
+
+/* --- lifecycle --- */
+
+static void server_link(struct smtp_server *server, struct smtp_session *s)
+{
+	s->next = server->sessions;
+	if (s->next != NULL)
+		s->next->prev = s;
+	server->sessions = s;
+	server->n_sessions++;
+}
+
+static void server_unlink(struct smtp_server *server, struct smtp_session *s)
+{
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		server->sessions = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	server->n_sessions--;
+}
+
+static void session_free(struct smtp_session *s)
+{
+	server_unlink(s->server, s);
+	if (s->delay_ev != NULL)
+		event_free(s->delay_ev);
+	smtp_txn_rollback(&s->txn);
+	sasl_free(&s->sasl);
+	free(s->helo);
+	free(s->user);
+	evbuffer_free(s->out);
+	conn_free(&s->conn);
+	free(s);
+}
+
+static void on_read(struct conn *c, void *ctx)
+{
+	session_read(ctx);
+}
+
+static void on_end(struct conn *c, void *ctx, enum conn_end why)
+{
+	struct smtp_session *s = ctx;
+
+	log_info("smtp session=%s event=disconnect reason=%s user=%s", c->id,
+	         why == CONN_END_TIMEOUT ? "timeout"
+	         : why == CONN_END_EOF   ? "eof"
+	                                 : "error",
+	         s->user ? s->user : "-");
+	if (why == CONN_END_TIMEOUT && !s->busy) {
+		char reply[300];
+
+		/* RFC 5321 4.5.3.2: the server may close after its timeout, with 421. */
+		snprintf(reply, sizeof(reply), "421 4.4.2 %s Error: timeout exceeded\r\n",
+		         smtp_hostname(s));
+		session_close(s, reply);
+		return;
+	}
+	if (s->busy) {
+		s->closing = true; /* freed when the running command returns */
+		return;
+	}
+	session_free(s);
+}
+
+static void on_flushed(struct conn *c, void *ctx)
+{
+	struct smtp_session *s = ctx;
+
+	if (s->busy || s->in_read) {
+		s->closing = true;
+		return;
+	}
+	session_free(s);
+}
+
+static void session_close(struct smtp_session *s, const char *reply)
+{
+	if (reply != NULL)
+		conn_write(s->conn, reply, strlen(reply));
+	s->state = SMTP_STATE_QUIT;
+	conn_close_after_write(s->conn);
+}
+
+void smtp_accept(struct smtp_server *server, int fd, const struct sockaddr *peer,
+                 socklen_t peer_len, enum smtp_mode mode, bool implicit_tls)
+{
+	const struct config *cfg = server->deps.config;
+	struct smtp_session *s;
+
+	s = xcalloc(1, sizeof(*s));
+	s->server = server;
+	s->mode = mode;
+	s->conn = conn_new(server->deps.base, fd, peer, peer_len,
+	                   implicit_tls ? server->deps.tls_ctx : NULL);
+	conn_set_cbs(s->conn, on_read, on_end, on_flushed, s);
+	conn_set_idle_timeout(s->conn, (unsigned)cfg->smtp_timeout);
+	s->state = SMTP_STATE_CONNECTED;
+	s->out = evbuffer_new();
+	server_link(server, s);
+	log_info("smtp session=%s event=connect ip=%s local=%s mode=%s tls=%s", s->conn->id,
+	         s->conn->peer_ip, s->conn->local, mode == SMTP_MODE_MX ? "mx" : "submission",
+	         implicit_tls ? "yes" : "no");
+	if (server->n_sessions > cfg->smtp_max_connections) {
+		char reply[300];
+
+		snprintf(reply, sizeof(reply),
+		         "421 4.7.0 %s Too many connections, try again later\r\n",
+		         smtp_hostname(s));
+		session_close(s, reply);
+		return;
+	}
+	/* RFC 5321 4.3.1: the greeting; "ESMTP" tells the client to send EHLO. */
+	conn_printf(s->conn, "220 %s ESMTP Tresor\r\n", smtp_hostname(s));
+}
+
+/* --- running commands --- */
+
+static void run_on_worker(void *ctx, void *thread_ctx)
+{
+	struct smtp_session *s = ctx;
+
+	s->store = thread_ctx;
+	s->def->run(s);
+	s->store = NULL;
+}
+
+static void enter_starttls(struct smtp_session *s)
+{
+	struct evbuffer *in = conn_input(s->conn);
+
+	/* CVE-2011-0411: whatever was pipelined after STARTTLS is dropped. */
+	evbuffer_drain(in, evbuffer_get_length(in));
+	if (conn_starttls(s->conn, s->server->deps.tls_ctx) < 0) {
+		session_close(s, NULL);
+		return;
+	}
+	conn_set_idle_timeout(s->conn, (unsigned)s->server->deps.config->smtp_timeout);
+	/* RFC 3207 4.2: everything learnt before TLS is forgotten. */
+	smtp_txn_rollback(&s->txn);
+	XFREE(s->helo);
+	s->esmtp = false;
+	smtp_session_enter_state(s, SMTP_STATE_CONNECTED);
+}
+
+static void log_command(struct smtp_session *s)
+{
+	struct timespec now;
+	long ms;
+
+	if (s->cmd_start.tv_sec == 0 || s->def == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - s->cmd_start.tv_sec) * 1000 +
+	     (now.tv_nsec - s->cmd_start.tv_nsec) / 1000000;
+	log_debug("smtp session=%s user=%s cmd=%s ms=%ld", s->conn->id, s->user ? s->user : "-",
+	          s->def->name, ms);
+	s->cmd_start.tv_sec = 0;
+}
+
+static void finish_delay(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtp_session *s = arg;
+
+	flush_out(s);
+	s->busy = false;
+	if (s->closing)
+		session_free(s);
+	else
+		session_read(s);
+}
+
+/* What the loop does after a command, once its replies are on their way. */
+static void after_command(struct smtp_session *s, enum smtp_after after)
+{
+	const struct config *cfg = s->server->deps.config;
+
+	switch (after) {
+	case SMTP_AFTER_QUIT:
+		s->busy = false; /* on_flushed may free the session from here on */
+		session_close(s, NULL);
+		return;
+	case SMTP_AFTER_STARTTLS:
+		enter_starttls(s);
+		break;
+	case SMTP_AFTER_DATA:
+		smtp_data_init(&s->data, cfg->smtp_max_message_size,
+		               (size_t)cfg->smtp_max_line_length);
+		smtp_session_enter_state(s, SMTP_STATE_DATA);
+		break;
+	case SMTP_AFTER_SASL:
+		smtp_session_run(s, &smtp_sasl_verify);
+		return;
+	case SMTP_AFTER_BDAT:
+	case SMTP_AFTER_SASL_LINE:
+	case SMTP_AFTER_NOTHING:
+		break;
+	}
+	s->busy = false;
+	if (!s->in_read)
+		session_read(s);
+}
+
+/* Runs on the loop once a command has returned. */
+static void command_finished(struct smtp_session *s)
+{
+	enum smtp_after after = s->after;
+
+	log_command(s);
+	s->after = SMTP_AFTER_NOTHING;
+	if (s->closing) {
+		s->busy = false;
+		if (!s->in_read)
+			session_free(s);
+		return;
+	}
+	if (s->reply_delay_ms > 0) {
+		struct timeval tv = {s->reply_delay_ms / 1000, (s->reply_delay_ms % 1000) * 1000};
+
+		/* The reply (a failed AUTH) and the next command wait. */
+		s->reply_delay_ms = 0;
+		if (s->delay_ev == NULL)
+			s->delay_ev = evtimer_new(s->server->deps.base, finish_delay, s);
+		evtimer_add(s->delay_ev, &tv);
+		return;
+	}
+	flush_out(s);
+	after_command(s, after);
+}
+
+static void run_done(void *ctx)
+{
+	command_finished(ctx);
+}
+
+void smtp_session_run(struct smtp_session *s, const struct smtp_cmd_def *def)
+{
+	s->def = def;
+	s->busy = true;
+	if (def->flags & SMTP_CMD_LOOP) {
+		def->run(s);
+		command_finished(s);
+	} else {
+		worker_submit(s->server->deps.workers, run_on_worker, run_done, s);
+	}
+}
+
+/* RFC 5321 4.1.4 / 3.3: why a known command cannot run now. */
+static void refuse_state(struct smtp_session *s, const struct smtp_cmd_def *def)
+{
+	if (s->state == SMTP_STATE_CONNECTED)
+		smtp_reply(s, "503 5.5.1 Send EHLO or HELO first");
+	else if (def->verb == SMTP_VERB_MAIL)
+		smtp_reply(s, "503 5.5.1 Nested MAIL command");
+	else if (def->verb == SMTP_VERB_RCPT)
+		smtp_reply(s, "503 5.5.1 Send MAIL first");
+	else if (def->verb == SMTP_VERB_DATA && s->state == SMTP_STATE_MAIL)
+		smtp_reply(s, "554 5.5.1 No valid recipients");
+	else if (def->verb == SMTP_VERB_DATA && s->state == SMTP_STATE_BDAT)
+		smtp_reply(s, "503 5.5.1 DATA not allowed after BDAT");
+	else if (def->verb == SMTP_VERB_DATA)
+		smtp_reply(s, "503 5.5.1 Send MAIL and RCPT first");
+	else
+		smtp_reply(s, "503 5.5.1 Bad sequence of commands");
+}
+
+static void dispatch(struct smtp_session *s)
+{
+	const struct smtp_cmd_def *def = smtp_command_find(s->cmd.verb);
+
+	if (def == NULL) {
+		smtp_reply(s, "500 5.5.2 Command unrecognized");
+		smtp_session_run(s, &smtp_cmd_none);
+		return;
+	}
+	if (!(def->states & s->state)) {
+		refuse_state(s, def);
+		smtp_session_run(s, &smtp_cmd_none);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &s->cmd_start);
+	smtp_session_run(s, def);
+}
+
+/* A command line (without CRLF) is in s->line: parse and run it. */
+static void command_line(struct smtp_session *s)
+{
+	const char *error = NULL;
+
+	if (s->sasl != NULL) {
+		smtp_auth_line(s, s->line, s->line_len);
+		return;
+	}
+	memset(&s->cmd, 0, sizeof(s->cmd));
+	if (smtp_parse_command(s->line, s->line_len, &s->cmd, &error) < 0) {
+		smtp_reply(s, "%s", error);
+		smtp_session_run(s, &smtp_cmd_none);
+		return;
+	}
+	dispatch(s);
+}
+
+/* --- reading command lines --- */
+
+/* RFC 4954 4: an AUTH line or a SASL response may be longer than a command. */
+static size_t line_limit(const struct smtp_session *s, struct evbuffer *in)
+{
+	char head[5];
+
+	if (s->sasl != NULL)
+		return SMTP_AUTH_LINE_MAX;
+	if (evbuffer_copyout(in, head, sizeof(head)) == (ev_ssize_t)sizeof(head) &&
+	    strncasecmp(head, "AUTH ", 5) == 0)
+		return SMTP_AUTH_LINE_MAX;
+	return SMTP_COMMAND_LINE_MAX;
+}
+
+/* Drops the rest of an over-long line; true once its end has been dropped. */
+static bool skip_line(struct smtp_session *s, struct evbuffer *in)
+{
+	struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
+
+	if (eol.pos < 0) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return false;
+	}
+	evbuffer_drain(in, (size_t)eol.pos + 1);
+	s->discarding_line = false;
+	return true;
+}
+
+static void line_too_long(struct smtp_session *s)
+{
+	/* RFC 5321 4.5.3.1.4 / 4.2.2: 500 for a line too long; the rest is dropped. */
+	s->discarding_line = true;
+	sasl_free(&s->sasl);
+	smtp_reply(s, "500 5.5.2 Line too long");
+	flush_out(s);
+}
+
+/* Moves one line (without CR LF) into s->line; false when none is complete. */
+static bool read_line(struct smtp_session *s, struct evbuffer *in)
+{
+	struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
+	size_t limit = line_limit(s, in), len;
+
+	if (eol.pos < 0) {
+		if (evbuffer_get_length(in) >= limit)
+			line_too_long(s);
+		return false;
+	}
+	len = (size_t)eol.pos + 1;
+	if (len > limit) {
+		line_too_long(s);
+		return false;
+	}
+	evbuffer_remove(in, s->line, len);
+	len--; /* LF */
+	if (len > 0 && s->line[len - 1] == '\r')
+		len--;
+	s->line[len] = '\0';
+	s->line_len = len;
+	return true;
+}
+
+/* --- reading the message --- */
+
+/* The text after DATA has ended: refuse it, or store it. */
+static void data_complete(struct smtp_session *s)
+{
+	const struct smtp_data *d = &s->data;
+
+	s->busy = true;
+	if (d->bare_lf || d->bare_cr)
+		smtp_reply(s, "550 5.6.0 Message refused: bare LF or CR; lines must end with CRLF");
+	else if (d->nul)
+		smtp_reply(s, "550 5.6.0 Message refused: it contains a NUL byte");
+	else if (d->too_big)
+		smtp_reply(s, "552 5.3.4 Message size exceeds the limit of %llu bytes",
+		           (unsigned long long)d->limit);
+	else if (d->line_too_long)
+		smtp_reply(s, "552 5.6.0 Message refused: a line is longer than %zu bytes",
+		           d->line_max);
+	else {
+		smtp_session_run(s, &smtp_message_commit);
+		return;
+	}
+	log_info("smtp session=%s event=message-refused size=%llu bare_lf=%d bare_cr=%d nul=%d",
+	         s->conn->id, (unsigned long long)d->size, d->bare_lf, d->bare_cr, d->nul);
+	smtp_session_reset(s);
+	smtp_session_run(s, &smtp_cmd_none);
+}
+
+/* Feeds input to the DATA reader; false when more input is needed. */
+static bool read_data(struct smtp_session *s, struct evbuffer *in)
+{
+	while (evbuffer_get_length(in) > 0) {
+		size_t n = evbuffer_get_contiguous_space(in), used;
+		const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
+		bool end = false;
+
+		used = smtp_data_feed(&s->data, p, n, &s->txn->message, &end);
+		evbuffer_drain(in, used);
+		if (end) {
+			data_complete(s);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* RFC 3030 2: a chunk has been read; its reply is sent only now. */
+static void chunk_complete(struct smtp_session *s, uint64_t size)
+{
+	s->chunk_active = false;
+	s->busy = true;
+	if (s->bdat_error != NULL) {
+		smtp_reply(s, "%s", s->bdat_error);
+		s->bdat_error = NULL;
+		smtp_session_reset(s);
+	} else if (s->txn->too_big) {
+		smtp_reply(s, "552 5.3.4 Message size exceeds the limit of %llu bytes",
+		           (unsigned long long)s->server->deps.config->smtp_max_message_size);
+		smtp_session_reset(s);
+	} else if (s->bdat_last) {
+		smtp_session_run(s, &smtp_message_commit);
+		return;
+	} else {
+		smtp_reply(s, "250 2.0.0 %llu octets received", (unsigned long long)size);
+	}
+	smtp_session_run(s, &smtp_cmd_none);
+}
+
+/* Reads (or drops) the bytes of a BDAT chunk; false when more input is needed. */
+static bool read_chunk(struct smtp_session *s, struct evbuffer *in)
+{
+	struct smtp_txn *t = s->txn;
+
+	while (s->bdat_left > 0 && evbuffer_get_length(in) > 0) {
+		size_t n = evbuffer_get_contiguous_space(in);
+		const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
+
+		if (n > s->bdat_left)
+			n = (size_t)s->bdat_left;
+		if (s->bdat_error == NULL && !t->too_big && buf_room(&t->message) >= n)
+			buf_append(&t->message, p, n);
+		else if (s->bdat_error == NULL)
+			t->too_big = true; /* counted and dropped, never buffered */
+		evbuffer_drain(in, n);
+		s->bdat_left -= n;
+	}
+	if (s->bdat_left > 0)
+		return false;
+	chunk_complete(s, s->cmd.bdat_size);
+	return true;
+}
+
+static void session_read(struct smtp_session *s)
+{
+	const struct config *cfg = s->server->deps.config;
+	struct evbuffer *in = conn_input(s->conn);
+
+	s->in_read = true;
+	while (!s->busy && s->state != SMTP_STATE_QUIT && !s->conn->closing) {
+		if (s->errors > cfg->smtp_max_errors) {
+			char reply[300];
+
+			snprintf(reply, sizeof(reply), "421 4.7.0 %s Error: too many errors\r\n",
+			         smtp_hostname(s));
+			session_close(s, reply);
+			break;
+		}
+		if (s->chunk_active) {
+			if (!read_chunk(s, in))
+				break;
+		} else if (s->state == SMTP_STATE_DATA) {
+			if (!read_data(s, in))
+				break;
+		} else if (s->discarding_line) {
+			if (!skip_line(s, in))
+				break;
+		} else if (read_line(s, in)) {
+			command_line(s);
+		} else if (!s->discarding_line) {
+			break;
+		}
+	}
+	s->in_read = false;
+	if (s->closing && !s->busy)
+		session_free(s);
+}
+
+/* --- server --- */
+
+struct smtp_server *smtp_server_new(const struct smtp_deps *deps)
+{
+	struct smtp_server *server = xcalloc(1, sizeof(*server));
+
+	server->deps = *deps;
+	return server;
+}
+
+void smtp_server_shutdown(struct smtp_server *server)
+{
+	struct smtp_session *s, *next;
+	char reply[300];
+
+	server->shutting_down = true;
+	snprintf(reply, sizeof(reply), "421 4.3.2 %s Service shutting down\r\n",
+	         server->deps.config->hostname);
+	for (s = server->sessions; s != NULL; s = next) {
+		next = s->next;
+		/* A command on a worker frees its session when it returns. */
+		if (s->busy && !(s->delay_ev != NULL && evtimer_pending(s->delay_ev, NULL))) {
+			s->closing = true;
+			continue;
+		}
+		conn_write(s->conn, reply, strlen(reply));
+		session_free(s);
+	}
+}
+
+void smtp_server_free(struct smtp_server **_server)
+{
+	XFREE(*_server);
+}
