@@ -61,6 +61,7 @@ static const struct config_key keys[] = {
         N("smtp", "max_errors", smtp_max_errors, "10", 1, 1000),
         N("smtp", "timeout", smtp_timeout, "300", 10, 3600),
         N("smtp", "max_connections", smtp_max_connections, "2000", 1, 100000),
+        N("smtp", "memory_max", smtp_memory_max, "1073741824", 1048576, 68719476736),
         N("auth", "cache_ttl", auth_cache_ttl, "3600", 0, 604800),
         N("auth", "cache_size", auth_cache_size, "100000", 0, 10000000),
         N("auth", "failure_delay_ms", auth_failure_delay_ms, "1000", 0, 10000),

@@ -51,6 +51,7 @@ struct config {
 	uint64_t smtp_max_errors;
 	uint64_t smtp_timeout;
 	uint64_t smtp_max_connections;
+	uint64_t smtp_memory_max;
 	/* [auth] */
 	uint64_t auth_cache_ttl;
 	uint64_t auth_cache_size;

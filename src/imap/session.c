@@ -19,6 +19,7 @@
 
 #include "auth/sasl.h"
 #include "base/config.h"
+#include "base/list.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -663,21 +664,13 @@ void imap_session_changed(struct imap_session *s)
 
 void imap_server_link(struct imap_server *server, struct imap_session *s)
 {
-	s->next = server->sessions;
-	if (s->next != NULL)
-		s->next->prev = s;
-	server->sessions = s;
+	DLIST_PREPEND(server->sessions, s);
 	server->n_sessions++;
 }
 
 void imap_server_unlink(struct imap_server *server, struct imap_session *s)
 {
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		server->sessions = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
+	DLIST_REMOVE(server->sessions, s);
 	server->n_sessions--;
 }
 

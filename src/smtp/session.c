@@ -14,7 +14,10 @@
  * 500 5.5.2, the rest of the line is dropped); [smtp] max_message_size bytes
  * of message (more is counted, dropped and refused with 552 5.3.4);
  * [smtp] max_line_length per text line; [smtp] max_errors error replies, then
- * 421 and the connection closes; [smtp] max_connections sessions.
+ * 421 and the connection closes; [smtp] max_connections sessions; all
+ * sessions together hold at most [smtp] memory_max bytes of messages being
+ * received (past it, the message is read to its end, dropped, and answered
+ * 452 4.3.1 so the client retries later).
  *
  * Attacker control: every byte read. Nothing is trusted until the pure
  * parsers (parser.c, data.c) have turned it into a command or message bytes.
@@ -23,6 +26,7 @@
 
 #include "auth/sasl.h"
 #include "base/config.h"
+#include "base/list.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "net/conn.h"
@@ -127,26 +131,46 @@ static void flush_out(struct smtp_session *s)
 
 static void server_link(struct smtp_server *server, struct smtp_session *s)
 {
-	s->next = server->sessions;
-	if (s->next != NULL)
-		s->next->prev = s;
-	server->sessions = s;
+	DLIST_PREPEND(server->sessions, s);
 	server->n_sessions++;
 }
 
 static void server_unlink(struct smtp_server *server, struct smtp_session *s)
 {
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		server->sessions = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
+	DLIST_REMOVE(server->sessions, s);
 	server->n_sessions--;
+}
+
+/* --- the memory budget of messages being received --- */
+
+/* Counts the growth of the message buffer; past the budget, stops buffering. */
+static void account_buffer(struct smtp_session *s)
+{
+	struct smtp_server *server = s->server;
+	uint64_t len = s->txn->message.len;
+
+	server->buffered += len - s->buffered;
+	s->buffered = len;
+	if (server->buffered <= server->deps.config->smtp_memory_max || s->out_of_memory)
+		return;
+	log_error("smtp session=%s event=memory-budget-exhausted buffered=%llu", s->conn->id,
+	          (unsigned long long)server->buffered);
+	s->out_of_memory = true;
+	s->data.limit = len; /* data.c keeps nothing more */
+	s->txn->too_big = true;
+}
+
+/* The transaction is gone: its bytes leave the budget (loop thread). */
+static void release_buffer(struct smtp_session *s)
+{
+	s->server->buffered -= s->buffered;
+	s->buffered = 0;
+	s->out_of_memory = false;
 }
 
 static void session_free(struct smtp_session *s)
 {
+	release_buffer(s);
 	server_unlink(s->server, s);
 	if (s->delay_ev != NULL)
 		event_free(s->delay_ev);
@@ -334,6 +358,8 @@ static void command_finished(struct smtp_session *s)
 
 	log_command(s);
 	s->after = SMTP_AFTER_NOTHING;
+	if (s->txn == NULL)
+		release_buffer(s);
 	if (s->closing) {
 		s->busy = false;
 		if (!s->in_read)
@@ -497,7 +523,9 @@ static void data_complete(struct smtp_session *s)
 	const struct smtp_data *d = &s->data;
 
 	s->busy = true;
-	if (d->bare_lf || d->bare_cr)
+	if (s->out_of_memory)
+		smtp_reply(s, "452 4.3.1 Insufficient system storage, try again later");
+	else if (d->bare_lf || d->bare_cr)
 		smtp_reply(s, "550 5.6.0 Message refused: bare LF or CR; lines must end with CRLF");
 	else if (d->nul)
 		smtp_reply(s, "550 5.6.0 Message refused: it contains a NUL byte");
@@ -527,6 +555,7 @@ static bool read_data(struct smtp_session *s, struct evbuffer *in)
 
 		used = smtp_data_feed(&s->data, p, n, &s->txn->message, &end);
 		evbuffer_drain(in, used);
+		account_buffer(s);
 		if (end) {
 			data_complete(s);
 			return true;
@@ -543,6 +572,9 @@ static void chunk_complete(struct smtp_session *s, uint64_t size)
 	if (s->bdat_error != NULL) {
 		smtp_reply(s, "%s", s->bdat_error);
 		s->bdat_error = NULL;
+		smtp_session_reset(s);
+	} else if (s->out_of_memory) {
+		smtp_reply(s, "452 4.3.1 Insufficient system storage, try again later");
 		smtp_session_reset(s);
 	} else if (s->txn->too_big) {
 		smtp_reply(s, "552 5.3.4 Message size exceeds the limit of %llu bytes",
@@ -574,6 +606,8 @@ static bool read_chunk(struct smtp_session *s, struct evbuffer *in)
 			t->too_big = true; /* counted and dropped, never buffered */
 		evbuffer_drain(in, n);
 		s->bdat_left -= n;
+		if (s->bdat_error == NULL)
+			account_buffer(s);
 	}
 	if (s->bdat_left > 0)
 		return false;

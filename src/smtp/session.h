@@ -96,6 +96,8 @@ struct smtp_session {
 	uint64_t bdat_left;     /* bytes of the current chunk still to read */
 	bool bdat_last;         /* the current chunk is the LAST one */
 	const char *bdat_error; /* reply owed once the chunk has been read, or NULL */
+	uint64_t buffered;      /* message bytes this session counts in the server's total */
+	bool out_of_memory;     /* the server's budget ran out while reading this message */
 
 	/* The command being run. */
 	char line[SMTP_AUTH_LINE_MAX + 1];

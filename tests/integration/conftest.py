@@ -324,17 +324,14 @@ def append(m, mailbox, msg=None, flags=None, date=None):
     return int(found.group(2))
 
 
-class RawImap:
-    """A line-level IMAP client that shows every byte the server sends."""
+class RawClient:
+    """A socket client that shows every byte the server sends (base of RawImap, RawSmtp)."""
 
-    def __init__(self, srv=None, port=None, tls=False, timeout=TIMEOUT):
-        port = port or (srv.tls_port if tls else srv.port)
+    def __init__(self, port, tls=False, timeout=TIMEOUT):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         if tls:
             self.sock = no_verify_context().wrap_socket(self.sock)
         self.buf = b""
-        self.tags = itertools.count(1)
-        self.greeting = self.readline()
 
     def close(self):
         try:
@@ -358,6 +355,45 @@ class RawImap:
         if not chunk:
             raise EOFError("server closed the connection; unread: %r" % self.buf)
         self.buf += chunk
+
+    def read_until_eof(self, limit=5.0):
+        """Everything the server sends until it closes (AssertionError if it does not)."""
+        self.sock.settimeout(limit)
+        data = self.buf
+        self.buf = b""
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return data.decode("utf-8", "replace")
+                data += chunk
+        except socket.timeout:
+            raise AssertionError("connection still open; received %r" % data)
+        except ConnectionResetError:
+            return data.decode("utf-8", "replace")
+
+    def nothing_pending(self, wait=0.3):
+        """True if the server sends nothing within `wait` seconds."""
+        if self.buf:
+            return False
+        self.sock.settimeout(wait)
+        try:
+            chunk = self.sock.recv(65536)
+        except socket.timeout:
+            return True
+        finally:
+            self.sock.settimeout(TIMEOUT)
+        self.buf += chunk
+        return False
+
+
+class RawImap(RawClient):
+    """A line-level IMAP client that shows every byte the server sends."""
+
+    def __init__(self, srv=None, port=None, tls=False, timeout=TIMEOUT):
+        super().__init__(port or (srv.tls_port if tls else srv.port), tls, timeout)
+        self.tags = itertools.count(1)
+        self.greeting = self.readline()
 
     def read_line_bytes(self):
         """One protocol line with its literals ({n}, {n+}, ~{n}) inlined, without the
@@ -403,36 +439,6 @@ class RawImap:
     def login(self, user=ALICE):
         self.ok('LOGIN "%s" "%s"' % user)
         return self
-
-    def read_until_eof(self, limit=5.0):
-        """Everything the server sends until it closes (AssertionError if it does not)."""
-        self.sock.settimeout(limit)
-        data = self.buf
-        self.buf = b""
-        try:
-            while True:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    return data.decode("utf-8", "replace")
-                data += chunk
-        except socket.timeout:
-            raise AssertionError("connection still open; received %r" % data)
-        except ConnectionResetError:
-            return data.decode("utf-8", "replace")
-
-    def nothing_pending(self, wait=0.3):
-        """True if the server sends nothing within `wait` seconds."""
-        if self.buf:
-            return False
-        self.sock.settimeout(wait)
-        try:
-            chunk = self.sock.recv(65536)
-        except socket.timeout:
-            return True
-        finally:
-            self.sock.settimeout(TIMEOUT)
-        self.buf += chunk
-        return False
 
 
 # --- SMTP clients ---
@@ -490,45 +496,18 @@ def strip_trace(data):
     return data[head.end():]
 
 
-class RawSmtp:
+class RawSmtp(RawClient):
     """A byte-level SMTP client: every reply as the server wrote it."""
 
     def __init__(self, srv=None, port=None, tls=False, timeout=TIMEOUT):
-        port = port or (srv.subs_port if tls else srv.mx_port)
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        if tls:
-            self.sock = no_verify_context().wrap_socket(self.sock)
-        self.buf = b""
+        super().__init__(port or (srv.subs_port if tls else srv.mx_port), tls, timeout)
         self.greeting = self.reply()
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def send(self, data):
-        if isinstance(data, str):
-            data = data.encode()
-        self.sock.sendall(data)
 
     def starttls(self):
         code, _ = self.cmd("STARTTLS")
         assert code == 220
         assert self.buf == b""
         self.sock = no_verify_context().wrap_socket(self.sock)
-
-    def _fill(self):
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise EOFError("server closed the connection; unread: %r" % self.buf)
-        self.buf += chunk
 
     def reply(self):
         """One whole reply: (code, [text lines])."""
@@ -551,17 +530,3 @@ class RawSmtp:
         assert got == code, (text, got, lines)
         return lines
 
-    def read_until_eof(self, limit=5.0):
-        self.sock.settimeout(limit)
-        data = self.buf
-        self.buf = b""
-        try:
-            while True:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    return data.decode("utf-8", "replace")
-                data += chunk
-        except socket.timeout:
-            raise AssertionError("connection still open; received %r" % data)
-        except ConnectionResetError:
-            return data.decode("utf-8", "replace")

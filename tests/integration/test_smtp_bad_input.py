@@ -200,3 +200,19 @@ def test_failed_auth_is_delayed_and_throttled(make_server):
         assert times[0] >= 0.3
         # The throttle adds a delay that grows with the failures from this address.
         assert times[2] > times[0] + 0.4, times
+
+
+def test_memory_budget_refuses_for_now_and_is_given_back(make_server):
+    srv = make_server(smtp={"memory_max": str(1 << 20), "max_message_size": str(4 << 20)})
+    big = message(subject="over budget", body=("z" * 998 + "\r\n") * 1500)  # 1.5 MB
+    small = message(subject="within budget", body=("y" * 998 + "\r\n") * 100)
+    with RawSmtp(srv) as c:
+        for raw, expected in ((big, 452), (small, 250), (big, 452), (small, 250)):
+            open_data(c)
+            c.send(raw + b".\r\n")
+            code, lines = c.reply()
+            assert code == expected, lines
+            if code == 452:
+                assert lines[0].startswith("4.3.1"), lines
+    stored = [strip_trace(m) for m in inbox_messages(srv)]
+    assert stored == [small, small]

@@ -16,6 +16,7 @@ import pytest
 from conftest import (
     ALICE,
     BOB,
+    RawImap,
     RawSmtp,
     inbox_messages,
     message,
@@ -310,3 +311,22 @@ def test_bdat_over_the_size_limit(make_server):
         assert code == 552 and lines[0].startswith("5.3.4")
         assert c.cmd("NOOP")[0] == 250
     assert inbox_messages(srv) == []
+
+
+def test_delivered_message_reaches_an_idle_session(make_server):
+    srv = make_server()
+    with RawImap(srv) as watcher:
+        watcher.login(ALICE)
+        select = watcher.ok("SELECT INBOX")
+        assert "* 0 EXISTS" in select
+        watcher.send("idle IDLE\r\n")
+        assert watcher.readline() == "+ idling"
+        s = smtp_mx(srv)
+        s.sendmail("carol@example.org", [ALICE[0]], message(subject="pushed"))
+        s.quit()
+        # RFC 2177: the new message is announced without the client asking.
+        watcher.sock.settimeout(3.0)
+        assert watcher.readline() == "* 1 EXISTS"
+        watcher.sock.settimeout(10)
+        watcher.send("DONE\r\n")
+        assert watcher.read_response("idle")[1] == "idle OK IDLE terminated"
