@@ -5,7 +5,7 @@
 #   make test     install what is missing, build with ASan+UBSan, run unit and
 #                 integration tests
 #   make fuzz     build the libFuzzer targets (clang) and run each for FUZZ_SECONDS
-#   make bench    benchmarks against Dovecot (see bench/README.md)
+#   make bench    benchmarks against Dovecot and Postfix (see bench/README.md)
 #   make format   apply .clang-format
 
 CC      ?= cc
