@@ -10,8 +10,10 @@
 #   3. server memory per idle TLS connection in IDLE (IDLE_CONNS against Tresor,
 #      DOVECOT_IDLE_CONNS against Dovecot), each from a freshly started server;
 #   4. (DIAG=1) one run each of the mix without SEARCH, and of Tresor with 2 workers;
-#   5. (SMTP=1) bench/smtp.sh: Tresor's MX listener against Postfix, with smtp-source.
-# IMAP=0 runs only the SMTP part, SMTP=0 only the IMAP parts.
+#   5. (SMTP=1) bench/smtp.sh: Tresor's MX listener against Postfix, with smtp-source;
+#   6. (POP3=1) bench/pop3.sh: Tresor's POP3 against Dovecot's pop3 (UIDL time, RETR MB/s).
+# IMAP=0 skips the IMAP parts (1-4), SMTP=0 the SMTP part, POP3=0 the POP3 part:
+# IMAP=0 SMTP=0 runs only POP3.
 # Raw result lines go to build/bench/results.txt, the tables to build/bench/summary.md.
 # Everything runs under time limits and is stopped and removed at exit.
 #
@@ -36,6 +38,7 @@ DIAG=${DIAG:-1}                     # 1: diagnostic runs after the measurements
 KEEP=${KEEP:-0}                     # 1: keep the temporary directory
 IMAP=${IMAP:-1}                     # 0: skip the IMAP parts (1-4)
 SMTP=${SMTP:-1}                     # 0: skip the SMTP part (bench/smtp.sh, its own knobs)
+POP3=${POP3:-1}                     # 0: skip the POP3 part (bench/pop3.sh, its own knobs)
 
 OUT=$ROOT/build/bench
 LOAD=$OUT/imap-load
@@ -51,11 +54,26 @@ fail() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 [ -x "$TRESOR" ] || fail "build/tresor missing: run make build/tresor"
 mkdir -p "$OUT"
 
-if [ "$IMAP" = 0 ]; then
-	[ "$SMTP" != 0 ] || fail "IMAP=0 and SMTP=0: nothing to measure"
-	: > "$RESULTS"
-	bench/smtp.sh "$RESULTS"
+# bench/smtp.sh and bench/pop3.sh, each after the other, with their exit codes
+smtp_rc=0
+pop3_rc=0
+run_smtp_pop3() {
+	if [ "$SMTP" != 0 ]; then bench/smtp.sh "$RESULTS" || smtp_rc=$?; fi
+	if [ "$POP3" != 0 ]; then bench/pop3.sh "$RESULTS" || pop3_rc=$?; fi
+}
+summary_and_status() {
 	/usr/bin/python3 bench/summary.py "$RESULTS" | tee "$OUT/summary.md"
+	[ "$smtp_rc" -eq 0 ] ||
+		fail "bench/smtp.sh failed (exit $smtp_rc): its tables are missing or partial"
+	[ "$pop3_rc" -eq 0 ] ||
+		fail "bench/pop3.sh failed (exit $pop3_rc): its tables are missing or partial"
+}
+
+if [ "$IMAP" = 0 ]; then
+	[ "$SMTP" != 0 ] || [ "$POP3" != 0 ] || fail "IMAP=0, SMTP=0 and POP3=0: nothing to measure"
+	: > "$RESULTS"
+	run_smtp_pop3
+	summary_and_status
 	exit 0
 fi
 
@@ -348,15 +366,12 @@ if [ "$DIAG" = 1 ]; then
 	mix tresor login workers-2
 fi
 
-smtp_rc=0
-if [ "$SMTP" != 0 ]; then
-	# the IMAP servers would share the CPUs with the SMTP ones
+if [ "$SMTP" != 0 ] || [ "$POP3" != 0 ]; then
+	# the IMAP servers would share the CPUs with the SMTP and POP3 ones
 	kill "$TPID" "$DPID"
 	wait "$TPID" "$DPID" 2>/dev/null || true
 	TPID=""
 	DPID=""
-	bench/smtp.sh "$RESULTS" || smtp_rc=$?
+	run_smtp_pop3
 fi
-
-/usr/bin/python3 bench/summary.py "$RESULTS" | tee "$OUT/summary.md"
-[ "$smtp_rc" -eq 0 ] || fail "bench/smtp.sh failed (exit $smtp_rc): its tables are missing or partial"
+summary_and_status

@@ -9,7 +9,7 @@ build-essential pkg-config clang libclang-rt-14-dev
 libevent-dev libssl-dev libsqlite3-dev libsodium-dev
 libcmocka-dev
 python3 python3-pytest libpython3.11-testsuite
-curl isync swaks openssl ca-certificates
+curl isync swaks fetchmail getmail6 openssl ca-certificates
 "
 
 missing=""

@@ -34,6 +34,7 @@ Tresor is starting. Connect a mail client to:
   IMAP     127.0.0.1 port 10143 (STARTTLS)   or 10993 (TLS)
   SMTP     127.0.0.1 port 10587 (STARTTLS)   or 10465 (TLS), for sending
   MX       127.0.0.1 port 10025, where other servers deliver
+  POP3     127.0.0.1 port 10110 (STLS)       or 10995 (TLS)
   user     demo@localhost
   password $pw
 

@@ -52,6 +52,8 @@ static const struct config_key keys[] = {
         N("imap", "fetch_buffer_max", imap_fetch_buffer_max, "67108864", 65536, 4294967296),
         S("pop3", "listen", pop3_listen, "127.0.0.1:10110"),
         S("pop3", "listen_tls", pop3_listen_tls, "127.0.0.1:10995"),
+        N("pop3", "timeout", pop3_timeout, "600", 30, 86400),
+        N("pop3", "max_connections", pop3_max_connections, "2000", 1, 100000),
         S("smtp", "listen_mx", smtp_listen_mx, "127.0.0.1:10025"),
         S("smtp", "listen_submission", smtp_listen_submission, "127.0.0.1:10587"),
         S("smtp", "listen_submissions", smtp_listen_submissions, "127.0.0.1:10465"),

@@ -41,6 +41,8 @@ struct config {
 	/* [pop3] */
 	char *pop3_listen;
 	char *pop3_listen_tls;
+	uint64_t pop3_timeout;
+	uint64_t pop3_max_connections;
 	/* [smtp] */
 	char *smtp_listen_mx;
 	char *smtp_listen_submission;

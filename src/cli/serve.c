@@ -24,6 +24,7 @@
 #include "net/tls.h"
 #include "net/wakeup.h"
 #include "net/worker.h"
+#include "pop3/pop3.h"
 #include "smtp/smtp.h"
 #include "store/metacache.h"
 #include "store/store.h"
@@ -55,6 +56,7 @@ struct server {
 	struct throttle *throttle;
 	struct imap_server *imap;
 	struct smtp_server *smtp;
+	struct pop3_server *pop3;
 	struct event *sigterm, *sigint;
 };
 
@@ -114,6 +116,16 @@ static void on_submissions(int fd, const struct sockaddr *peer, socklen_t len, v
 	smtp_accept(((struct server *)ctx)->smtp, fd, peer, len, SMTP_MODE_SUBMISSION, true);
 }
 
+static void on_pop3(int fd, const struct sockaddr *peer, socklen_t len, void *ctx)
+{
+	pop3_accept(((struct server *)ctx)->pop3, fd, peer, len, false);
+}
+
+static void on_pop3s(int fd, const struct sockaddr *peer, socklen_t len, void *ctx)
+{
+	pop3_accept(((struct server *)ctx)->pop3, fd, peer, len, true);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *ctx)
 {
 	struct server *srv = ctx;
@@ -134,6 +146,8 @@ static int open_listeners(struct server *srv)
 	        {cfg->smtp_listen_mx, on_smtp_mx},
 	        {cfg->smtp_listen_submission, on_submission},
 	        {cfg->smtp_listen_submissions, on_submissions},
+	        {cfg->pop3_listen, on_pop3},
+	        {cfg->pop3_listen_tls, on_pop3s},
 	};
 	char *error = NULL;
 	size_t i;
@@ -185,7 +199,7 @@ static int start_privileged(struct server *srv)
 
 static void start_services(struct server *srv)
 {
-	struct imap_deps deps;
+	struct proto_deps deps;
 
 	store_metacache_configure((size_t)srv->cfg->meta_cache_mb << 20);
 	srv->changes = wakeup_new(srv->base, on_mailbox_changed, srv);
@@ -196,16 +210,11 @@ static void start_services(struct server *srv)
 	                                 (unsigned)srv->cfg->auth_cache_ttl);
 	srv->throttle = throttle_new(THROTTLE_BASE_MS, THROTTLE_MAX_MS, THROTTLE_QUIET_SECONDS,
 	                             THROTTLE_MAX_IPS);
-	memset(&deps, 0, sizeof(deps));
-	deps.base = srv->base;
-	deps.config = srv->cfg;
-	deps.tls_ctx = srv->tls_ctx;
-	deps.workers = srv->workers;
-	deps.auth_cache = srv->auth_cache;
-	deps.throttle = srv->throttle;
+	deps = (struct proto_deps){srv->base,    srv->cfg,        srv->tls_ctx,
+	                           srv->workers, srv->auth_cache, srv->throttle};
 	srv->imap = imap_server_new(&deps);
-	srv->smtp = smtp_server_new(&(struct smtp_deps){
-	        srv->base, srv->cfg, srv->tls_ctx, srv->workers, srv->auth_cache, srv->throttle});
+	srv->smtp = smtp_server_new(&deps);
+	srv->pop3 = pop3_server_new(&deps);
 	srv->sigterm = evsignal_new(srv->base, SIGTERM, on_signal, srv);
 	srv->sigint = evsignal_new(srv->base, SIGINT, on_signal, srv);
 	event_add(srv->sigterm, NULL);
@@ -219,6 +228,8 @@ static void stop(struct server *srv)
 		imap_server_shutdown(srv->imap);
 	if (srv->smtp != NULL)
 		smtp_server_shutdown(srv->smtp);
+	if (srv->pop3 != NULL)
+		pop3_server_shutdown(srv->pop3);
 	/* Queued store work finishes; its sessions are freed by their done callbacks. */
 	worker_pool_free(&srv->workers);
 	/*
@@ -230,6 +241,7 @@ static void stop(struct server *srv)
 	store_metacache_clear();
 	imap_server_free(&srv->imap);
 	smtp_server_free(&srv->smtp);
+	pop3_server_free(&srv->pop3);
 	wakeup_free(&srv->changes);
 	auth_cache_free(&srv->auth_cache);
 	throttle_free(&srv->throttle);
@@ -264,10 +276,11 @@ int cli_serve(struct config *cfg, int argc, char **argv)
 		goto out;
 	start_services(&srv);
 	log_info("server event=start hostname=%s data_dir=%s imap=%s imaps=%s smtp=%s "
-	         "submission=%s submissions=%s workers=%llu",
+	         "submission=%s submissions=%s pop3=%s pop3s=%s workers=%llu",
 	         cfg->hostname, cfg->data_dir, OR_OFF(cfg->imap_listen),
 	         OR_OFF(cfg->imap_listen_tls), OR_OFF(cfg->smtp_listen_mx),
 	         OR_OFF(cfg->smtp_listen_submission), OR_OFF(cfg->smtp_listen_submissions),
+	         OR_OFF(cfg->pop3_listen), OR_OFF(cfg->pop3_listen_tls),
 	         (unsigned long long)cfg->workers);
 	event_base_dispatch(srv.base);
 	ret = 0;

@@ -33,7 +33,7 @@
 /* Worker thread: checks the credentials and answers. */
 static void check_credentials(struct imap_session *s, const char *user, const char *password)
 {
-	const struct imap_deps *deps = &s->server->deps;
+	const struct proto_deps *deps = &s->server->deps;
 	struct auth_login ctx = {s->store, deps->auth_cache, deps->throttle, s->conn->peer_ip};
 	char *address = NULL;
 	unsigned delay = 0;

@@ -7,30 +7,15 @@
 #ifndef TRESOR_IMAP_IMAP_H
 #define TRESOR_IMAP_IMAP_H
 
+#include "net/proto.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
-struct event_base;
-struct config;
-struct worker_pool;
-struct auth_cache;
-struct throttle;
-typedef struct ssl_ctx_st SSL_CTX;
-
-/* What the IMAP server shares with the rest of the process (owned by the caller). */
-struct imap_deps {
-	struct event_base *base;
-	const struct config *config;
-	SSL_CTX *tls_ctx;
-	struct worker_pool *workers; /* thread ctx of each worker is a struct store * */
-	struct auth_cache *auth_cache;
-	struct throttle *throttle;
-};
-
 struct imap_server;
 
-struct imap_server *imap_server_new(const struct imap_deps *deps);
+struct imap_server *imap_server_new(const struct proto_deps *deps);
 /* Says BYE to every session and frees them; the caller then frees the server. */
 void imap_server_shutdown(struct imap_server *server);
 void imap_server_free(struct imap_server **_server);

@@ -10,7 +10,7 @@
 struct imap_session;
 
 struct imap_server {
-	struct imap_deps deps;
+	struct proto_deps deps;
 	struct imap_session *sessions;
 	unsigned n_sessions;
 	bool shutting_down;

@@ -685,7 +685,7 @@ void imap_mailbox_changed(struct imap_server *server, uint64_t mailbox_id)
 	}
 }
 
-struct imap_server *imap_server_new(const struct imap_deps *deps)
+struct imap_server *imap_server_new(const struct proto_deps *deps)
 {
 	struct imap_server *server = xcalloc(1, sizeof(*server));
 

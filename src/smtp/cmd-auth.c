@@ -28,7 +28,7 @@
 /* Worker thread: checks the credentials gathered by the exchange. */
 static void sasl_verify(struct smtp_session *s)
 {
-	const struct smtp_deps *deps = &s->server->deps;
+	const struct proto_deps *deps = &s->server->deps;
 	struct auth_login ctx = {s->store, deps->auth_cache, deps->throttle, s->conn->peer_ip};
 	const char *user = sasl_username(s->sasl);
 	char safe[LOG_SAFE_SIZE];

@@ -10,7 +10,7 @@
 struct smtp_session;
 
 struct smtp_server {
-	struct smtp_deps deps;
+	struct proto_deps deps;
 	struct smtp_session *sessions;
 	unsigned n_sessions;
 	uint64_t buffered; /* message bytes held by all sessions ([smtp] memory_max) */

@@ -30,6 +30,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "net/conn.h"
+#include "net/lines.h"
 #include "net/worker.h"
 #include "smtp/server.h"
 #include "smtp/txn.h"
@@ -457,28 +458,9 @@ static void command_line(struct smtp_session *s)
 /* RFC 4954 4: an AUTH line or a SASL response may be longer than a command. */
 static size_t line_limit(const struct smtp_session *s, struct evbuffer *in)
 {
-	char head[5];
-
-	if (s->sasl != NULL)
-		return SMTP_AUTH_LINE_MAX;
-	if (evbuffer_copyout(in, head, sizeof(head)) == (ev_ssize_t)sizeof(head) &&
-	    strncasecmp(head, "AUTH ", 5) == 0)
+	if (s->sasl != NULL || lines_start_with(in, "AUTH "))
 		return SMTP_AUTH_LINE_MAX;
 	return SMTP_COMMAND_LINE_MAX;
-}
-
-/* Drops the rest of an over-long line; true once its end has been dropped. */
-static bool skip_line(struct smtp_session *s, struct evbuffer *in)
-{
-	struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
-
-	if (eol.pos < 0) {
-		evbuffer_drain(in, evbuffer_get_length(in));
-		return false;
-	}
-	evbuffer_drain(in, (size_t)eol.pos + 1);
-	s->discarding_line = false;
-	return true;
 }
 
 static void line_too_long(struct smtp_session *s)
@@ -493,26 +475,16 @@ static void line_too_long(struct smtp_session *s)
 /* Moves one line (without CR LF) into s->line; false when none is complete. */
 static bool read_line(struct smtp_session *s, struct evbuffer *in)
 {
-	struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
-	size_t limit = line_limit(s, in), len;
-
-	if (eol.pos < 0) {
-		if (evbuffer_get_length(in) >= limit)
-			line_too_long(s);
-		return false;
-	}
-	len = (size_t)eol.pos + 1;
-	if (len > limit) {
+	switch (lines_take(in, line_limit(s, in), s->line, &s->line_len)) {
+	case LINES_OK:
+		return true;
+	case LINES_TOO_LONG:
 		line_too_long(s);
 		return false;
+	case LINES_NONE:
+		break;
 	}
-	evbuffer_remove(in, s->line, len);
-	len--; /* LF */
-	if (len > 0 && s->line[len - 1] == '\r')
-		len--;
-	s->line[len] = '\0';
-	s->line_len = len;
-	return true;
+	return false;
 }
 
 /* --- reading the message --- */
@@ -637,8 +609,9 @@ static void session_read(struct smtp_session *s)
 			if (!read_data(s, in))
 				break;
 		} else if (s->discarding_line) {
-			if (!skip_line(s, in))
+			if (!lines_skip(in))
 				break;
+			s->discarding_line = false;
 		} else if (read_line(s, in)) {
 			command_line(s);
 		} else if (!s->discarding_line) {
@@ -652,7 +625,7 @@ static void session_read(struct smtp_session *s)
 
 /* --- server --- */
 
-struct smtp_server *smtp_server_new(const struct smtp_deps *deps)
+struct smtp_server *smtp_server_new(const struct proto_deps *deps)
 {
 	struct smtp_server *server = xcalloc(1, sizeof(*server));
 

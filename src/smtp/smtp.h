@@ -8,25 +8,10 @@
 #ifndef TRESOR_SMTP_SMTP_H
 #define TRESOR_SMTP_SMTP_H
 
+#include "net/proto.h"
+
 #include <stdbool.h>
 #include <sys/socket.h>
-
-struct event_base;
-struct config;
-struct worker_pool;
-struct auth_cache;
-struct throttle;
-typedef struct ssl_ctx_st SSL_CTX;
-
-/* What the SMTP server shares with the rest of the process (owned by the caller). */
-struct smtp_deps {
-	struct event_base *base;
-	const struct config *config;
-	SSL_CTX *tls_ctx;
-	struct worker_pool *workers; /* thread ctx of each worker is a struct store * */
-	struct auth_cache *auth_cache;
-	struct throttle *throttle;
-};
 
 /* Which listener a connection came in on. */
 enum smtp_mode {
@@ -36,7 +21,7 @@ enum smtp_mode {
 
 struct smtp_server;
 
-struct smtp_server *smtp_server_new(const struct smtp_deps *deps);
+struct smtp_server *smtp_server_new(const struct proto_deps *deps);
 /* Says 421 to every session and frees them; the caller then frees the server. */
 void smtp_server_shutdown(struct smtp_server *server);
 void smtp_server_free(struct smtp_server **_server);

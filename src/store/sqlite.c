@@ -29,7 +29,8 @@
  * ascending), 6.3.4-6.3.6 (DELETE, RENAME incl. INBOX, SUBSCRIBE), RFC 7162
  * 3.1 (one new MODSEQ per changing call, stamped on every changed entry and
  * expunge record; UNCHANGEDSINCE), RFC 6154 (special-use), RFC 3461 4
- * (the DSN parameters of a queued message, kept as received).
+ * (the DSN parameters of a queued message, kept as received), RFC 1939 6
+ * (POP3 removes its DELE'd messages at QUIT, whatever their IMAP flags).
  *
  * Limits: SQ_BUSY_TIMEOUT_MS (wait for another writer), UIDs below
  * UINT32_MAX (a full UID space is STORE_ERR_INVALID). Arguments arrive
@@ -234,6 +235,9 @@ static const char *const sq_migrations[SQ_SCHEMA_VERSION] = {
 	        " sent_date, headers FROM messages WHERE id = ?1")                                 \
 	X(ENTRY_MESSAGE, "SELECT message FROM entries WHERE mailbox = ?1 AND uid = ?2")            \
 	X(ENTRY_MESSAGES, "SELECT uid, message FROM entries WHERE mailbox = ?1 ORDER BY uid")      \
+	/* entries outer (CROSS JOIN): its primary key gives the UID order, no sort. */            \
+	X(ENTRY_SIZES, "SELECT e.uid, e.message, m.size FROM entries e CROSS JOIN messages m"      \
+	               " ON m.id = e.message WHERE e.mailbox = ?1 ORDER BY e.uid")                 \
 	X(DATA, "SELECT data FROM blobs WHERE id = ?1")                                            \
 	X(QUEUE_ADD, "INSERT INTO queue (created, sender, user, ret, envid, size, data)"           \
 	             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")                                       \
@@ -775,7 +779,7 @@ static int sq_entry_expunge(struct sqlite_store *q, uint64_t mailbox, uint32_t u
 	return ret;
 }
 
-/* Expunges rows[i] for which pick[i] (or every row if pick is NULL) from mailbox. */
+/* Expunges from mailbox the rows that carry every flag in need_flags (0: every row). */
 static int sq_rows_expunge(struct sqlite_store *q, uint64_t mailbox, const struct sq_rows *rows,
                            unsigned need_flags, struct sq_u32 *out)
 {
@@ -1684,6 +1688,54 @@ static int sq_entries(struct store *s, uint64_t mailbox_id, struct store_entry *
 	return ret;
 }
 
+static int sq_entry_sizes_read(struct sqlite_store *q, uint64_t mailbox_id,
+                               struct store_entry_size **entries_r, size_t *n_r)
+{
+	struct store_entry_size *v = NULL;
+	size_t n = 0, cap = 0;
+	struct sq_box box;
+	sqlite3_stmt *st;
+	int ret;
+
+	if ((ret = sq_box_state(q, mailbox_id, &box)) < 0 ||
+	    (ret = sq_prep(q, &st, SQ_ENTRY_SIZES, "i", (int64_t)mailbox_id)) < 0)
+		return ret;
+	while ((ret = sq_step(q, st)) == 1) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		v[n].uid = (uint32_t)sqlite3_column_int64(st, 0);
+		v[n].message_id = (uint64_t)sqlite3_column_int64(st, 1);
+		v[n++].size = (uint64_t)sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	if (ret < 0) {
+		free(v);
+		return ret;
+	}
+	*entries_r = v;
+	*n_r = n;
+	return STORE_OK;
+}
+
+/* As sq_entries: NOTFOUND for a missing mailbox, in the same read snapshot as the list. */
+static int sq_entry_sizes(struct store *s, uint64_t mailbox_id, struct store_entry_size **entries_r,
+                          size_t *n_r)
+{
+	struct sqlite_store *q = sq(s);
+	int ret;
+
+	if ((ret = sq_begin(q, false)) < 0)
+		return ret;
+	ret = sq_end(q, sq_entry_sizes_read(q, mailbox_id, entries_r, n_r));
+	if (ret < 0) {
+		XFREE(*entries_r);
+		*n_r = 0;
+	}
+	return ret;
+}
+
 static int sq_entry_message(struct store *s, uint64_t mailbox_id, uint32_t uid,
                             uint64_t *message_id_r)
 {
@@ -2026,7 +2078,7 @@ static int sq_flags(struct store *s, uint64_t mailbox_id, const struct store_uid
 }
 
 static int sq_expunge(struct store *s, uint64_t mailbox_id, const struct store_uid_range *uids,
-                      size_t n_uids, uint32_t **expunged_r, size_t *n_r)
+                      size_t n_uids, bool only_deleted, uint32_t **expunged_r, size_t *n_r)
 {
 	struct sqlite_store *q = sq(s);
 	struct sq_rows rows = {0};
@@ -2036,9 +2088,13 @@ static int sq_expunge(struct store *s, uint64_t mailbox_id, const struct store_u
 	if ((ret = sq_begin(q, true)) < 0)
 		return ret;
 	ret = sq_rows_collect(q, mailbox_id, uids, n_uids, &rows);
-	/* Only entries that carry \Deleted go (RFC 3501 6.4.3, RFC 4315 2.1). */
+	/*
+	 * IMAP: only entries that carry \Deleted go (RFC 3501 6.4.3, RFC 4315 2.1).
+	 * POP3 marks nothing in the store before QUIT (RFC 1939 6): every one goes.
+	 */
 	if (ret == STORE_OK)
-		ret = sq_rows_expunge(q, mailbox_id, &rows, STORE_FLAG_DELETED, &out);
+		ret = sq_rows_expunge(q, mailbox_id, &rows, only_deleted ? STORE_FLAG_DELETED : 0,
+		                      &out);
 	sq_rows_free(&rows);
 	ret = sq_end(q, ret);
 	if (ret < 0) {
@@ -2166,6 +2222,7 @@ const struct store_backend store_sqlite = {
         .entries = sq_entries,
         .entry_message = sq_entry_message,
         .entry_messages = sq_entry_messages,
+        .entry_sizes = sq_entry_sizes,
         .message_meta = sq_message_meta,
         .message_data = sq_message_data,
         .flags = sq_flags,

@@ -86,6 +86,9 @@ struct store_backend {
 	/* Every entry's UID and message, ascending by UID; fn as store_meta_fn. */
 	int (*entry_messages)(struct store *s, uint64_t mailbox_id,
 	                      int (*fn)(void *ctx, uint32_t uid, uint64_t message_id), void *ctx);
+	/* Every entry's UID, message and size, ascending by UID, from one statement. */
+	int (*entry_sizes)(struct store *s, uint64_t mailbox_id,
+	                   struct store_entry_size **entries_r, size_t *n_r);
 	/* A message's metadata (strings newly allocated), whatever mailbox holds it. */
 	int (*message_meta)(struct store *s, uint64_t message_id,
 	                    struct store_message_meta *meta_r);
@@ -95,8 +98,12 @@ struct store_backend {
 	             size_t n_uids, enum store_flags_mode mode, unsigned flags,
 	             const char *keywords, uint64_t unchangedsince, struct store_change **changes_r,
 	             size_t *n_changes_r, uint32_t **failed_r, size_t *n_failed_r);
+	/*
+	 * uids validated (NULL: every entry). only_deleted: only the entries that
+	 * carry \Deleted go (store_expunge); otherwise every one (store_remove).
+	 */
 	int (*expunge)(struct store *s, uint64_t mailbox_id, const struct store_uid_range *uids,
-	               size_t n_uids, uint32_t **expunged_r, size_t *n_r);
+	               size_t n_uids, bool only_deleted, uint32_t **expunged_r, size_t *n_r);
 	int (*copy)(struct store *s, uint64_t src_mailbox_id, const struct store_uid_range *uids,
 	            size_t n_uids, uint64_t dst_mailbox_id, bool move, uint32_t **src_r,
 	            uint32_t **dst_r, size_t *n_r, uint32_t *dst_uidvalidity_r);

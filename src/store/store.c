@@ -16,10 +16,11 @@
  * (XXX no SMTPUTF8 addresses yet, and no quoted local parts with spaces).
  *
  * Attacker control: mailbox names, keywords and UID sets come from IMAP
- * clients; addresses, domains and DSN parameters from SMTP peers or
- * administrators; message bytes from anyone who sends mail. Each is
- * length-bounded and checked for forbidden bytes here, before any backend
- * sees it; bad input is STORE_ERR_INVALID, never a crash.
+ * clients (UID sets also from POP3 DELE, mapped by the session); addresses,
+ * domains and DSN parameters from SMTP peers or administrators; message
+ * bytes from anyone who sends mail. Each is length-bounded and checked for
+ * forbidden bytes here, before any backend sees it; bad input is
+ * STORE_ERR_INVALID, never a crash.
  */
 #include "store/store-private.h"
 
@@ -897,6 +898,14 @@ void store_entries_free(struct store_entry **_entries, size_t n)
 	XFREE(*_entries);
 }
 
+int store_entry_sizes(struct store *s, uint64_t mailbox_id, struct store_entry_size **entries_r,
+                      size_t *n_r)
+{
+	*entries_r = NULL;
+	*n_r = 0;
+	return s->backend->entry_sizes(s, mailbox_id, entries_r, n_r);
+}
+
 /* A message's metadata from the cache, or from the backend and then cached. */
 static const struct store_message_meta *meta_of(struct store *s, uint64_t message_id,
                                                 struct store_meta_ref **ref_r, int *ret_r)
@@ -1012,14 +1021,36 @@ void store_changes_array_free(struct store_change **_c, size_t n)
 	XFREE(*_c);
 }
 
-int store_expunge(struct store *s, uint64_t mailbox_id, const struct store_uid_range *uids,
-                  size_t n_uids, uint32_t **expunged_r, size_t *n_r)
+/* store_expunge and store_remove: one backend path, so both log and notify alike. */
+static int expunge_uids(struct store *s, uint64_t mailbox_id, const struct store_uid_range *uids,
+                        size_t n_uids, bool only_deleted, uint32_t **expunged_r, size_t *n_r)
 {
 	*expunged_r = NULL;
 	*n_r = 0;
 	if (!uid_ranges_valid(uids, n_uids))
 		return invalid(s, "UID set");
-	return s->backend->expunge(s, mailbox_id, uids, n_uids, expunged_r, n_r);
+	return s->backend->expunge(s, mailbox_id, uids, n_uids, only_deleted, expunged_r, n_r);
+}
+
+int store_expunge(struct store *s, uint64_t mailbox_id, const struct store_uid_range *uids,
+                  size_t n_uids, uint32_t **expunged_r, size_t *n_r)
+{
+	return expunge_uids(s, mailbox_id, uids, n_uids, true, expunged_r, n_r);
+}
+
+int store_remove(struct store *s, uint64_t mailbox_id, const struct store_uid_range *uids,
+                 size_t n_uids, uint32_t **expunged_r, size_t *n_r)
+{
+	/*
+	 * An empty set removes nothing: the backend would read uids NULL as
+	 * "every entry", which is store_expunge's meaning, not this one's.
+	 */
+	if (n_uids == 0) {
+		*expunged_r = NULL;
+		*n_r = 0;
+		return STORE_OK;
+	}
+	return expunge_uids(s, mailbox_id, uids, n_uids, false, expunged_r, n_r);
 }
 
 int store_copy(struct store *s, uint64_t src_mailbox_id, const struct store_uid_range *uids,

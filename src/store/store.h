@@ -364,6 +364,33 @@ int store_copy(struct store *s, uint64_t src_mailbox_id, const struct store_uid_
                size_t n_uids, uint64_t dst_mailbox_id, bool move, uint32_t **src_r,
                uint32_t **dst_r, size_t *n_r, uint32_t *dst_uidvalidity_r);
 
+/* --- POP3 --- */
+
+/* One entry as a POP3 maildrop lists it. */
+struct store_entry_size {
+	uint32_t uid;
+	uint64_t message_id;
+	uint64_t size; /* RFC822.SIZE of the stored message */
+};
+
+/*
+ * Every entry of a mailbox with its message and size, ascending by UID, from
+ * one statement (a consistent snapshot; no message bytes are read). The caller
+ * frees *entries_r with free(); an unknown mailbox is STORE_ERR_NOTFOUND.
+ */
+int store_entry_sizes(struct store *s, uint64_t mailbox_id, struct store_entry_size **entries_r,
+                      size_t *n_r);
+
+/*
+ * Expunges the entries in uids whatever their flags (POP3: DELE, then QUIT),
+ * in one durable transaction, exactly as store_expunge does otherwise: the
+ * UIDs go to the expunge log with a new modseq and the change hook runs.
+ * *expunged_r lists the UIDs that still existed and were removed, ascending.
+ * An empty uid set removes nothing and returns STORE_OK.
+ */
+int store_remove(struct store *s, uint64_t mailbox_id, const struct store_uid_range *uids,
+                 size_t n_uids, uint32_t **expunged_r, size_t *n_r);
+
 /*
  * A number that changes after every change committed to mailbox_id by this
  * process (any thread; read without blocking). Equal values mean nothing was

@@ -3,7 +3,8 @@ Integration test harness: runs the real tresor binary over real sockets.
 
 Each server gets its own temporary directory with a tresor.conf, a data
 directory, and free loopback ports for IMAP (plain + STARTTLS), IMAPS, the
-SMTP MX listener, submission (STARTTLS) and submissions (implicit TLS).
+SMTP MX listener, submission (STARTTLS) and submissions (implicit TLS), and
+POP3 (STLS) and POP3S.
 The binary is $TRESOR_BIN, or build/asan/tresor in the repository (built
 with AddressSanitizer and UBSan). A server is stopped with SIGTERM at
 teardown; the test fails if it exits non-zero, does not stop, or a sanitizer
@@ -15,10 +16,12 @@ Fixtures:
   make_server   factory for servers with their own settings (per test)
 Helpers (module functions, import them with `from conftest import ...`):
   imap_plain, imap_starttls, imap_tls, login, append, RawImap, message,
-  smtp_mx, smtp_submission, smtp_submissions, RawSmtp, inbox_messages
+  smtp_mx, smtp_submission, smtp_submissions, RawSmtp, inbox_messages,
+  pop3_plain, pop3_stls, pop3_tls
 """
 
 import imaplib
+import poplib
 import itertools
 import os
 import re
@@ -73,7 +76,7 @@ def sanitizer_env():
 class TresorServer:
     """One tresor process with its own configuration and data directory."""
 
-    def __init__(self, root, imap=None, auth=None, server=None, smtp=None):
+    def __init__(self, root, imap=None, auth=None, server=None, smtp=None, pop3=None):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.conf = self.root / "tresor.conf"
@@ -84,6 +87,8 @@ class TresorServer:
         self.mx_port = free_port()
         self.sub_port = free_port()
         self.subs_port = free_port()
+        self.pop3_port = free_port()
+        self.pop3s_port = free_port()
         self.proc = None
         self._stderr = None
         imap_opts = {
@@ -104,7 +109,13 @@ class TresorServer:
             {
                 "server": server_opts,
                 "imap": imap_opts,
-                "pop3": {"listen": "", "listen_tls": ""},
+                "pop3": dict(
+                    {
+                        "listen": "127.0.0.1:%d" % self.pop3_port,
+                        "listen_tls": "127.0.0.1:%d" % self.pop3s_port,
+                    },
+                    **(pop3 or {})
+                ),
                 "smtp": dict(
                     {
                         "listen_mx": "127.0.0.1:%d" % self.mx_port,
@@ -530,3 +541,20 @@ class RawSmtp(RawClient):
         assert got == code, (text, got, lines)
         return lines
 
+
+
+# --- POP3 clients ---
+
+
+def pop3_plain(srv):
+    return poplib.POP3("127.0.0.1", srv.pop3_port, timeout=TIMEOUT)
+
+
+def pop3_stls(srv):
+    p = pop3_plain(srv)
+    p.stls(context=no_verify_context())
+    return p
+
+
+def pop3_tls(srv):
+    return poplib.POP3_SSL("127.0.0.1", srv.pop3s_port, context=no_verify_context(), timeout=TIMEOUT)

@@ -6,11 +6,12 @@
  * delete / rename (children, INBOX), subscriptions, single-instance message
  * storage, UIDs and MODSEQ, flags and keywords, UNCHANGEDSINCE, expunge and
  * its log, changes_since, copy and move, status and \Recent, the change hook
- * (on commit only), UIDVALIDITY after delete + create, two connections, and
- * reopening; aliases (catch-all, hosted domain, account conflicts, cascades),
- * the outbound queue (one transaction with local delivery, list, get,
- * delete, input limits) and the upgrade of a schema-1 database. A second raw
- * sqlite3 connection inspects (and for some tests alters) the database file.
+ * (on commit only), the POP3 calls (sizes by UID, removal whatever the
+ * flags, logged like an expunge, shared messages kept), UIDVALIDITY after delete + create, two
+ * connections, and reopening; aliases (catch-all, hosted domain, account conflicts, cascades), the
+ * outbound queue (one transaction with local delivery, list, get, delete, input limits) and the
+ * upgrade of a schema-1 database. A second raw sqlite3 connection inspects (and for some tests
+ * alters) the database file.
  */
 #include "store/store.h"
 
@@ -918,6 +919,202 @@ static void test_notify(void **state)
 	store_set_notify(NULL, NULL);
 }
 
+/* --- POP3: sizes and removal --- */
+
+static uint32_t deliver_data(struct store *s, uint64_t box, unsigned flags, const char *data)
+{
+	struct store_new_message m = test_msg();
+	struct store_new_entry t = {.mailbox_id = box, .flags = flags};
+	uint32_t uid = 0;
+
+	m.data = data;
+	m.size = strlen(data);
+	assert_int_equal(store_deliver(s, &m, &t, 1, &uid), STORE_OK);
+	return uid;
+}
+
+static uint64_t message_of(struct store *s, uint64_t box, uint32_t uid)
+{
+	struct store_message_meta m;
+	uint64_t id;
+
+	assert_int_equal(store_message_meta(s, box, uid, &m), STORE_OK);
+	id = m.message_id;
+	store_message_meta_deinit(&m);
+	return id;
+}
+
+/* store_remove of the ranges r of box: how many entries went, their UIDs copied to out. */
+static size_t remove_uids(struct store *s, uint64_t box, const struct store_uid_range *r,
+                          size_t n_r, uint32_t *out, size_t out_max)
+{
+	uint32_t *gone;
+	size_t n;
+
+	assert_int_equal(store_remove(s, box, r, n_r, &gone, &n), STORE_OK);
+	assert_true(n <= out_max);
+	if (n > 0)
+		memcpy(out, gone, n * sizeof(*gone));
+	free(gone);
+	return n;
+}
+
+static void test_entry_sizes(void **state)
+{
+	static const char *const bodies[] = {
+	        "Subject: a\r\n\r\nA\r\n",
+	        "Subject: bb\r\n\r\nBBBB\r\n",
+	        "Subject: ccc\r\n\r\nCCCCCCCCCCCC\r\n",
+	};
+	struct fx *f = *state;
+	uint64_t arch = box_id(f->s, f->user, "Archive"), trash = box_id(f->s, f->user, "Trash");
+	struct store_entry_size *e;
+	uint32_t *src, *dst, uv, gone[1];
+	size_t n;
+
+	/*
+	 * Archive UIDs 1..3 hold bodies[0..2]; copied to INBOX last first, INBOX's
+	 * UIDs run against the message ids: the list must still come by UID.
+	 */
+	for (size_t i = 0; i < N_ELEMENTS(bodies); i++)
+		deliver_data(f->s, arch, 0, bodies[i]);
+	for (uint32_t uid = 3; uid >= 1; uid--) {
+		struct store_uid_range r = {uid, uid};
+
+		assert_int_equal(
+		        store_copy(f->s, arch, &r, 1, f->inbox, false, &src, &dst, &n, &uv),
+		        STORE_OK);
+		free(src);
+		free(dst);
+	}
+	assert_int_equal(store_entry_sizes(f->s, f->inbox, &e, &n), STORE_OK);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(e[i].uid, i + 1);
+		assert_int_equal(e[i].size, strlen(bodies[2 - i]));
+		assert_int_equal(e[i].message_id, message_of(f->s, arch, (uint32_t)(3 - i)));
+	}
+	assert_true(e[0].message_id > e[2].message_id);
+	free(e);
+
+	/* After a removal: the gap shows, the order holds. */
+	assert_int_equal(remove_uids(f->s, f->inbox, &(struct store_uid_range){2, 2}, 1, gone, 1),
+	                 1);
+	assert_int_equal(store_entry_sizes(f->s, f->inbox, &e, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(e[0].uid, 1);
+	assert_int_equal(e[1].uid, 3);
+	assert_int_equal(e[1].size, strlen(bodies[0]));
+	free(e);
+
+	/* An empty mailbox: OK and nothing; an unknown one: NOTFOUND, as store_entries. */
+	assert_int_equal(store_entry_sizes(f->s, trash, &e, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	assert_null(e);
+	assert_int_equal(store_entry_sizes(f->s, 31337, &e, &n), STORE_ERR_NOTFOUND);
+	assert_int_equal(n, 0);
+	assert_null(e);
+}
+
+static void test_remove(void **state)
+{
+	struct fx *f = *state;
+	struct store_uid_range r[3] = {{1, 1}, {3, 3}, {5, 9}};
+	struct store_changes ch;
+	uint32_t gone[8], *exp;
+	uint64_t base;
+	size_t n;
+	char kw[64];
+
+	for (int i = 0; i < 5; i++)
+		deliver(f->s, f->inbox, i == 3 ? STORE_FLAG_DELETED : STORE_FLAG_SEEN, NULL);
+	base = status(f->s, f->inbox).highestmodseq;
+	store_set_notify(record_notify, &n_notified);
+	n_notified = 0;
+
+	/* Without \Deleted, and one call's worth of modseq, log and hook. */
+	assert_int_equal(remove_uids(f->s, f->inbox, &r[1], 1, gone, 8), 1);
+	assert_int_equal(gone[0], 3);
+	assert_int_equal(status(f->s, f->inbox).highestmodseq, base + 1);
+	assert_int_equal(n_notified, 1);
+	assert_int_equal(notified[0], f->inbox);
+
+	/* UID 3 is gone already and 6..9 never were: skipped; 2 and 4 stay. */
+	assert_int_equal(remove_uids(f->s, f->inbox, r, 3, gone, 8), 2);
+	assert_int_equal(gone[0], 1);
+	assert_int_equal(gone[1], 5);
+	assert_int_equal(status(f->s, f->inbox).highestmodseq, base + 2);
+	assert_int_equal(status(f->s, f->inbox).messages, 2);
+	assert_int_equal(entry(f->s, f->inbox, 2, kw, sizeof(kw)).flags, STORE_FLAG_SEEN);
+	assert_int_equal(entry(f->s, f->inbox, 4, kw, sizeof(kw)).flags, STORE_FLAG_DELETED);
+	assert_int_equal(n_notified, 2);
+
+	/* The expunge log has them (RFC 7162 VANISHED), each with its call's modseq. */
+	assert_int_equal(store_changes_since(f->s, f->inbox, base, &ch), STORE_OK);
+	assert_int_equal(ch.n_expunged, 3);
+	assert_int_equal(ch.expunged[0], 1);
+	assert_int_equal(ch.expunged[1], 3);
+	assert_int_equal(ch.expunged[2], 5);
+	assert_int_equal(ch.n_changed, 0);
+	store_changes_deinit(&ch);
+	assert_int_equal(store_changes_since(f->s, f->inbox, base + 1, &ch), STORE_OK);
+	assert_int_equal(ch.n_expunged, 2);
+	store_changes_deinit(&ch);
+
+	/* Nothing left in the set, or an empty set: no change, no modseq, no hook. */
+	assert_int_equal(remove_uids(f->s, f->inbox, r, 3, gone, 8), 0);
+	assert_int_equal(store_remove(f->s, f->inbox, NULL, 0, &exp, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	assert_null(exp);
+	assert_int_equal(status(f->s, f->inbox).messages, 2);
+	assert_int_equal(status(f->s, f->inbox).highestmodseq, base + 2);
+	assert_int_equal(n_notified, 2);
+	store_set_notify(NULL, NULL);
+
+	/* Bad sets and an unknown mailbox fail without touching anything. */
+	r[0] = (struct store_uid_range){4, 2};
+	assert_int_equal(store_remove(f->s, f->inbox, r, 1, &exp, &n), STORE_ERR_INVALID);
+	r[0] = (struct store_uid_range){1, 4};
+	assert_int_equal(store_remove(f->s, f->inbox, r, 2, &exp, &n), STORE_ERR_INVALID);
+	assert_int_equal(store_remove(f->s, f->inbox, NULL, 1, &exp, &n), STORE_ERR_INVALID);
+	assert_null(exp);
+	assert_int_equal(store_remove(f->s, 31337, r, 1, &exp, &n), STORE_ERR_NOTFOUND);
+	assert_null(exp);
+	assert_int_equal(status(f->s, f->inbox).messages, 2);
+}
+
+static void test_remove_shared(void **state)
+{
+	struct fx *f = *state;
+	uint64_t arch = box_id(f->s, f->user, "Archive");
+	struct store_uid_range one = {1, 1};
+	uint32_t gone[1], *src, *dst, uv;
+	uint64_t id;
+	char *data;
+	size_t n, size;
+
+	deliver(f->s, f->inbox, 0, NULL);
+	assert_int_equal(store_copy(f->s, f->inbox, &one, 1, arch, false, &src, &dst, &n, &uv),
+	                 STORE_OK);
+	free(src);
+	free(dst);
+	id = message_of(f->s, f->inbox, 1);
+
+	/* The copy in Archive keeps the stored message and its bytes. */
+	assert_int_equal(remove_uids(f->s, f->inbox, &one, 1, gone, 1), 1);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM messages"), 1);
+	assert_int_equal(store_message_data(f->s, id, &data, &size), STORE_OK);
+	assert_int_equal(size, sizeof(test_body) - 1);
+	assert_memory_equal(data, test_body, size);
+	free(data);
+
+	/* Its last entry takes the message and its bytes along. */
+	assert_int_equal(remove_uids(f->s, arch, &one, 1, gone, 1), 1);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM messages"), 0);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM blobs"), 0);
+	assert_int_equal(store_message_data(f->s, id, &data, &size), STORE_ERR_NOTFOUND);
+}
+
 /* --- identity across time and connections --- */
 
 static void test_uidvalidity_not_reused(void **state)
@@ -1089,6 +1286,7 @@ static void test_entries_large(void **state)
 {
 	struct fx *f = *state;
 	struct store_entry *e;
+	struct store_entry_size *sz;
 	struct timespec t0, t1;
 	char path[128], *sql;
 	sqlite3 *db;
@@ -1120,6 +1318,20 @@ static void test_entries_large(void **state)
 	assert_string_equal(e[9].keywords, "k");
 	store_entries_free(&e, n);
 	print_message("store_entries: 100000 entries in %.1f ms\n", ms);
+	assert_true(ms < 2000);
+
+	/* The POP3 listing of the same mailbox: one statement, in UID order. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(store_entry_sizes(f->s, f->inbox, &sz, &n), STORE_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	assert_int_equal(n, 100000);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(sz[i].uid, i + 1);
+		assert_int_equal(sz[i].size, sizeof(test_body) - 1);
+	}
+	free(sz);
+	print_message("store_entry_sizes: 100000 entries in %.1f ms\n", ms);
 	assert_true(ms < 2000);
 	assert_int_equal(status(f->s, f->inbox).messages, 100000);
 }
@@ -1609,6 +1821,9 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_copy_move, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_status_recent, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_entry_sizes, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_remove_shared, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_uidvalidity_not_reused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_two_connections, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),

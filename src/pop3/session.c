@@ -1,0 +1,494 @@
+/*
+ * session.c - a POP3 connection: the greeting, reading command lines under
+ * limits, dispatching them through the command table, running them on the
+ * worker pool, and moving their responses to the socket.
+ *
+ * RFC 1939 3 (states, "+OK"/"-ERR", the autologout timer of at least 10
+ * minutes: [pop3] timeout), 4 (greeting); RFC 2449 4 (line length), 6.6
+ * (pipelining: commands run in order, one at a time); RFC 2595 4 (STLS).
+ *
+ * Limits: POP3_LINE_MAX bytes per command line (longer: "-ERR Line too long",
+ * the rest dropped), POP3_SASL_LINE_MAX per AUTH line; more than
+ * POP3_ERRORS_BEFORE_LOGIN_MAX error replies before login, or
+ * POP3_ERRORS_AFTER_LOGIN_MAX after, close the connection; [pop3]
+ * max_connections sessions.
+ *
+ * Attacker control: every byte read. Nothing is trusted until the pure
+ * parser has turned it into a command.
+ */
+#include "pop3/session.h"
+
+#include "auth/sasl.h"
+#include "base/config.h"
+#include "base/list.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "net/conn.h"
+#include "net/lines.h"
+#include "net/worker.h"
+#include "pop3/maildrop.h"
+#include "pop3/server.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static void session_read(struct pop3_session *s);
+static void session_close(struct pop3_session *s, const char *reply);
+
+static const char *state_name(enum pop3_state st)
+{
+	switch (st) {
+	case POP3_STATE_AUTHORIZATION:
+		return "authorization";
+	case POP3_STATE_TRANSACTION:
+		return "transaction";
+	case POP3_STATE_UPDATE:
+		return "update";
+	}
+	return "?";
+}
+
+void pop3_session_enter_state(struct pop3_session *s, enum pop3_state next)
+{
+	log_debug("pop3 session=%s state=%s next=%s", s->conn->id, state_name(s->state),
+	          state_name(next));
+	s->state = next;
+}
+
+bool pop3_login_allowed(const struct pop3_session *s)
+{
+	return s->conn->tls ||
+	       (s->conn->loopback && s->server->deps.config->auth_plaintext_loopback);
+}
+
+/* --- replies --- */
+
+static void reply_va(struct pop3_session *s, const char *status, const char *fmt, va_list ap)
+{
+	evbuffer_add_printf(s->out, "%s", status);
+	evbuffer_add_vprintf(s->out, fmt, ap);
+	evbuffer_add(s->out, "\r\n", 2);
+}
+
+void pop3_ok(struct pop3_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply_va(s, "+OK ", fmt, ap);
+	va_end(ap);
+}
+
+void pop3_err(struct pop3_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	s->errors++;
+	va_start(ap, fmt);
+	reply_va(s, "-ERR ", fmt, ap);
+	va_end(ap);
+}
+
+void pop3_line(struct pop3_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply_va(s, "", fmt, ap);
+	va_end(ap);
+}
+
+struct evbuffer *pop3_out(struct pop3_session *s)
+{
+	return s->out;
+}
+
+static void flush_out(struct pop3_session *s)
+{
+	evbuffer_add_buffer(conn_output(s->conn), s->out);
+}
+
+/* --- lifecycle --- */
+
+static void session_free(struct pop3_session *s)
+{
+	DLIST_REMOVE(s->server->sessions, s);
+	s->server->n_sessions--;
+	if (s->locked)
+		pop3_maildrop_unlock(s->server, s->user_id);
+	if (s->delay_ev != NULL)
+		event_free(s->delay_ev);
+	pop3_maildrop_free(&s->drop);
+	sasl_free(&s->sasl);
+	free(s->user_arg);
+	free(s->user);
+	evbuffer_free(s->out);
+	conn_free(&s->conn);
+	free(s);
+}
+
+static void on_read(struct conn *c, void *ctx)
+{
+	session_read(ctx);
+}
+
+static void on_end(struct conn *c, void *ctx, enum conn_end why)
+{
+	struct pop3_session *s = ctx;
+
+	/* RFC 1939 6: a connection that ends without QUIT deletes nothing. */
+	log_info("pop3 session=%s event=disconnect reason=%s user=%s", c->id,
+	         why == CONN_END_TIMEOUT ? "timeout"
+	         : why == CONN_END_EOF   ? "eof"
+	                                 : "error",
+	         s->user ? s->user : "-");
+	if (why == CONN_END_TIMEOUT && !s->busy) {
+		session_close(s, "-ERR Autologout; idle for too long\r\n");
+		return;
+	}
+	if (s->busy) {
+		s->closing = true;
+		return;
+	}
+	session_free(s);
+}
+
+static void on_flushed(struct conn *c, void *ctx)
+{
+	struct pop3_session *s = ctx;
+
+	if (s->busy || s->in_read) {
+		s->closing = true;
+		return;
+	}
+	session_free(s);
+}
+
+static void session_close(struct pop3_session *s, const char *reply)
+{
+	if (reply != NULL)
+		conn_write(s->conn, reply, strlen(reply));
+	s->state = POP3_STATE_UPDATE;
+	conn_close_after_write(s->conn);
+}
+
+void pop3_accept(struct pop3_server *server, int fd, const struct sockaddr *peer,
+                 socklen_t peer_len, bool implicit_tls)
+{
+	const struct config *cfg = server->deps.config;
+	struct pop3_session *s = xcalloc(1, sizeof(*s));
+
+	s->server = server;
+	s->conn = conn_new(server->deps.base, fd, peer, peer_len,
+	                   implicit_tls ? server->deps.tls_ctx : NULL);
+	conn_set_cbs(s->conn, on_read, on_end, on_flushed, s);
+	conn_set_idle_timeout(s->conn, (unsigned)cfg->pop3_timeout);
+	s->state = POP3_STATE_AUTHORIZATION;
+	s->out = evbuffer_new();
+	DLIST_PREPEND(server->sessions, s);
+	server->n_sessions++;
+	log_info("pop3 session=%s event=connect ip=%s local=%s tls=%s", s->conn->id,
+	         s->conn->peer_ip, s->conn->local, implicit_tls ? "yes" : "no");
+	if (server->n_sessions > cfg->pop3_max_connections) {
+		session_close(s, "-ERR [SYS/TEMP] Too many connections, try again later\r\n");
+		return;
+	}
+	conn_printf(s->conn, "+OK %s POP3 server ready\r\n", "Tresor");
+}
+
+/* --- running commands --- */
+
+static void run_on_worker(void *ctx, void *thread_ctx)
+{
+	struct pop3_session *s = ctx;
+
+	s->store = thread_ctx;
+	s->def->run(s);
+	s->store = NULL;
+}
+
+static void enter_stls(struct pop3_session *s)
+{
+	struct evbuffer *in = conn_input(s->conn);
+
+	/* CVE-2011-0411: whatever was pipelined after STLS is dropped. */
+	evbuffer_drain(in, evbuffer_get_length(in));
+	if (conn_starttls(s->conn, s->server->deps.tls_ctx) < 0) {
+		session_close(s, NULL);
+		return;
+	}
+	conn_set_idle_timeout(s->conn, (unsigned)s->server->deps.config->pop3_timeout);
+	/* RFC 2595 4: a user name given before TLS is forgotten. */
+	XFREE(s->user_arg);
+}
+
+static void log_command(struct pop3_session *s)
+{
+	struct timespec now;
+	long ms;
+
+	if (s->cmd_start.tv_sec == 0 || s->def == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - s->cmd_start.tv_sec) * 1000 +
+	     (now.tv_nsec - s->cmd_start.tv_nsec) / 1000000;
+	log_debug("pop3 session=%s user=%s cmd=%s ms=%ld", s->conn->id, s->user ? s->user : "-",
+	          s->def->name, ms);
+	s->cmd_start.tv_sec = 0;
+}
+
+static void finish_delay(evutil_socket_t fd, short what, void *arg)
+{
+	struct pop3_session *s = arg;
+
+	flush_out(s);
+	s->busy = false;
+	if (s->closing)
+		session_free(s);
+	else
+		session_read(s);
+}
+
+static void after_command(struct pop3_session *s, enum pop3_after after)
+{
+	switch (after) {
+	case POP3_AFTER_QUIT:
+		s->busy = false; /* on_flushed may free the session from here on */
+		session_close(s, NULL);
+		return;
+	case POP3_AFTER_STLS:
+		enter_stls(s);
+		break;
+	case POP3_AFTER_SASL:
+		pop3_session_run(s, &pop3_sasl_verify);
+		return;
+	case POP3_AFTER_NOTHING:
+		break;
+	}
+	s->busy = false;
+	if (!s->in_read)
+		session_read(s);
+}
+
+static void command_finished(struct pop3_session *s)
+{
+	enum pop3_after after = s->after;
+
+	log_command(s);
+	s->after = POP3_AFTER_NOTHING;
+	if (s->closing) {
+		s->busy = false;
+		if (!s->in_read)
+			session_free(s);
+		return;
+	}
+	if (s->reply_delay_ms > 0) {
+		struct timeval tv = {s->reply_delay_ms / 1000, (s->reply_delay_ms % 1000) * 1000};
+
+		/* The reply (a failed login) and the next command wait. */
+		s->reply_delay_ms = 0;
+		if (s->delay_ev == NULL)
+			s->delay_ev = evtimer_new(s->server->deps.base, finish_delay, s);
+		evtimer_add(s->delay_ev, &tv);
+		return;
+	}
+	flush_out(s);
+	after_command(s, after);
+}
+
+static void run_done(void *ctx)
+{
+	command_finished(ctx);
+}
+
+void pop3_session_run(struct pop3_session *s, const struct pop3_cmd_def *def)
+{
+	s->def = def;
+	s->busy = true;
+	if (def->flags & POP3_CMD_LOOP) {
+		def->run(s);
+		command_finished(s);
+	} else {
+		worker_submit(s->server->deps.workers, run_on_worker, run_done, s);
+	}
+}
+
+static void dispatch(struct pop3_session *s)
+{
+	const struct pop3_cmd_def *def = pop3_command_find(s->cmd.verb);
+
+	if (def == NULL) {
+		pop3_err(s, "Unknown command");
+		pop3_session_run(s, &pop3_cmd_none);
+		return;
+	}
+	if (!(def->states & s->state)) {
+		pop3_err(s, s->state == POP3_STATE_AUTHORIZATION ? "Log in first"
+		                                                 : "Already logged in");
+		pop3_session_run(s, &pop3_cmd_none);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &s->cmd_start);
+	pop3_session_run(s, def);
+}
+
+static void command_line(struct pop3_session *s)
+{
+	const char *error = NULL;
+
+	if (s->sasl != NULL) {
+		pop3_auth_line(s, s->line, s->line_len);
+		return;
+	}
+	memset(&s->cmd, 0, sizeof(s->cmd));
+	if (pop3_parse_command(s->line, s->line_len, &s->cmd, &error) < 0) {
+		pop3_err(s, "%s", error);
+		pop3_session_run(s, &pop3_cmd_none);
+		return;
+	}
+	dispatch(s);
+}
+
+/* --- reading --- */
+
+/* RFC 5034 4: an AUTH line or a SASL response may be longer than a command. */
+static size_t line_limit(const struct pop3_session *s, struct evbuffer *in)
+{
+	if (s->sasl != NULL || lines_start_with(in, "AUTH "))
+		return POP3_SASL_LINE_MAX;
+	return POP3_LINE_MAX;
+}
+
+static void line_too_long(struct pop3_session *s)
+{
+	s->discarding_line = true;
+	sasl_free(&s->sasl);
+	pop3_err(s, "Line too long");
+	flush_out(s);
+}
+
+/* Moves one line (without CR LF) into s->line; false when none is complete. */
+static bool read_line(struct pop3_session *s, struct evbuffer *in)
+{
+	switch (lines_take(in, line_limit(s, in), s->line, &s->line_len)) {
+	case LINES_OK:
+		return true;
+	case LINES_TOO_LONG:
+		line_too_long(s);
+		return false;
+	case LINES_NONE:
+		break;
+	}
+	return false;
+}
+
+static bool too_many_errors(const struct pop3_session *s)
+{
+	unsigned max = s->state == POP3_STATE_AUTHORIZATION ? POP3_ERRORS_BEFORE_LOGIN_MAX
+	                                                    : POP3_ERRORS_AFTER_LOGIN_MAX;
+
+	return s->errors > max;
+}
+
+static void session_read(struct pop3_session *s)
+{
+	struct evbuffer *in = conn_input(s->conn);
+
+	s->in_read = true;
+	while (!s->busy && s->state != POP3_STATE_UPDATE && !s->conn->closing) {
+		if (too_many_errors(s)) {
+			session_close(s, "-ERR Too many errors, closing\r\n");
+			break;
+		}
+		if (s->discarding_line) {
+			if (!lines_skip(in))
+				break;
+			s->discarding_line = false;
+		} else if (read_line(s, in)) {
+			command_line(s);
+		} else if (!s->discarding_line) {
+			break;
+		}
+	}
+	s->in_read = false;
+	if (s->closing && !s->busy)
+		session_free(s);
+}
+
+/* --- server --- */
+
+struct pop3_server *pop3_server_new(const struct proto_deps *deps)
+{
+	struct pop3_server *server = xcalloc(1, sizeof(*server));
+
+	server->deps = *deps;
+	pthread_mutex_init(&server->lock, NULL);
+	return server;
+}
+
+void pop3_server_shutdown(struct pop3_server *server)
+{
+	struct pop3_session *s, *next;
+	static const char bye[] = "-ERR [SYS/TEMP] Server shutting down\r\n";
+
+	server->shutting_down = true;
+	for (s = server->sessions; s != NULL; s = next) {
+		next = s->next;
+		if (s->busy && !(s->delay_ev != NULL && evtimer_pending(s->delay_ev, NULL))) {
+			s->closing = true;
+			continue;
+		}
+		conn_write(s->conn, bye, sizeof(bye) - 1);
+		session_free(s);
+	}
+}
+
+void pop3_server_free(struct pop3_server **_server)
+{
+	struct pop3_server *server = *_server;
+
+	if (server == NULL)
+		return;
+	pthread_mutex_destroy(&server->lock);
+	free(server->locked);
+	XFREE(*_server);
+}
+
+bool pop3_maildrop_lock(struct pop3_server *server, uint64_t user_id)
+{
+	bool ok = true;
+	size_t i;
+
+	pthread_mutex_lock(&server->lock);
+	for (i = 0; i < server->n_locked && ok; i++)
+		ok = server->locked[i] != user_id;
+	if (ok) {
+		if (server->n_locked == server->cap_locked) {
+			server->cap_locked = server->cap_locked ? server->cap_locked * 2 : 16;
+			server->locked = xreallocarray(server->locked, server->cap_locked,
+			                               sizeof(*server->locked));
+		}
+		server->locked[server->n_locked++] = user_id;
+	}
+	pthread_mutex_unlock(&server->lock);
+	return ok;
+}
+
+void pop3_maildrop_unlock(struct pop3_server *server, uint64_t user_id)
+{
+	size_t i;
+
+	pthread_mutex_lock(&server->lock);
+	for (i = 0; i < server->n_locked; i++) {
+		if (server->locked[i] == user_id) {
+			server->locked[i] = server->locked[--server->n_locked];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&server->lock);
+}
