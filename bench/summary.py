@@ -248,7 +248,7 @@ POP3_WORKLOADS = (
     ("one-by-one", "main maildrop, 1 session, one RETR at a time"),
     ("pipelined", "main maildrop, 1 session, pipelined"),
     ("big", "1 MiB messages, 1 session, one RETR at a time"),
-    ("concurrent", "concurrent sessions, pipelined"),
+    ("concurrent", "{sessions} concurrent sessions, pipelined"),
 )
 
 
@@ -358,6 +358,7 @@ def pop3_tables(rows, info, w):
             return ", ".join(fmt(num(rs[r]["mb_per_s"]), 1)
                              + ("*" if rs[r].get("capped") == "yes" else "") for r in sorted(rs))
         capped_any |= any(kv.get("capped") == "yes" for rs in (t, d) for kv in rs.values())
+        name = name.format(sessions=g("pop3_sessions", "?"))
         w(f"| {name} | {runs(t)} | **{fmt(tm, 1)}** | {runs(d)} | **{fmt(dm, 1)}** | "
           f"{', '.join(fmt(v, 2) for v in ratios)} | **{fmt(ratio, 2)}x** | {verdict} |")
     if capped_any:

@@ -19,8 +19,8 @@
 
 bool imap_login_allowed(const struct imap_session *s)
 {
-	return s->conn->tls ||
-	       (s->conn->loopback && s->server->deps.config->auth_plaintext_loopback != 0);
+	return s->ns.conn->tls ||
+	       (s->ns.conn->loopback && s->server->deps.config->auth_plaintext_loopback != 0);
 }
 
 void imap_write_capabilities(struct imap_session *s)
@@ -28,7 +28,7 @@ void imap_write_capabilities(struct imap_session *s)
 	bool login_ok = imap_login_allowed(s);
 
 	imap_printf(s, "IMAP4rev1 IMAP4rev2");
-	if (!s->conn->tls && s->state == IMAP_STATE_NOT_AUTH)
+	if (!s->ns.conn->tls && s->state == IMAP_STATE_NOT_AUTH)
 		imap_printf(s, " STARTTLS");
 	if (s->state == IMAP_STATE_NOT_AUTH)
 		imap_printf(s, login_ok ? " AUTH=PLAIN AUTH=LOGIN" : " LOGINDISABLED");

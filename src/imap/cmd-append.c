@@ -105,7 +105,7 @@ void imap_cmd_append(struct imap_session *s)
 		return;
 	}
 	msg = &s->args[i];
-	ret = store_mailbox_get(s->store, s->user_id, name, &box);
+	ret = store_mailbox_get(s->ns.store, s->user_id, name, &box);
 	if (ret == STORE_ERR_NOTFOUND) {
 		/* RFC 9051 6.3.12: tell the client it may CREATE and retry. */
 		imap_tagged(s, "NO [TRYCREATE] No such mailbox");
@@ -117,11 +117,11 @@ void imap_cmd_append(struct imap_session *s)
 	}
 	target.mailbox_id = box.id;
 	store_prepare(&prep, msg->str, msg->len, date, tz);
-	ret = store_deliver(s->store, &prep.msg, &target, 1, &uid);
+	ret = store_deliver(s->ns.store, &prep.msg, &target, 1, &uid);
 	store_prepared_deinit(&prep);
 	if (ret < 0) {
-		log_error("imap session=%s event=append-failed error=\"%s\"", s->conn->id,
-		          store_last_error(s->store));
+		log_error("imap session=%s event=append-failed error=\"%s\"", s->ns.conn->id,
+		          store_last_error(s->ns.store));
 		imap_store_error(s, ret, NULL);
 	} else {
 		imap_tagged(s, "OK [APPENDUID %u %u] APPEND completed", box.uidvalidity, uid);

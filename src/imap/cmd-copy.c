@@ -37,14 +37,14 @@ static void do_copy(struct imap_session *s, bool move)
 		imap_tagged(s, "NO [READ-ONLY] Mailbox is read-only");
 		return;
 	}
-	ret = store_mailbox_get(s->store, s->user_id, name, &box);
+	ret = store_mailbox_get(s->ns.store, s->user_id, name, &box);
 	if (ret == STORE_ERR_NOTFOUND) {
 		imap_tagged(s, "NO [TRYCREATE] No such mailbox");
 		return;
 	}
 	ranges = imap_msgset_uid_ranges(s, seqs, n, &n_ranges);
 	if (ret == STORE_OK && n_ranges > 0)
-		ret = store_copy(s->store, s->view->mailbox_id, ranges, n_ranges, box.id, move,
+		ret = store_copy(s->ns.store, s->view->mailbox_id, ranges, n_ranges, box.id, move,
 		                 &src, &dst, &n_done, &uidvalidity);
 	store_mailbox_deinit(&box);
 	if (ret < 0) {

@@ -40,7 +40,7 @@ void imap_cmd_expunge(struct imap_session *s)
 		imap_tagged(s, "NO [READ-ONLY] Mailbox is read-only");
 		return;
 	}
-	ret = store_expunge(s->store, s->view->mailbox_id, ranges, n_ranges, &gone, &n_gone);
+	ret = store_expunge(s->ns.store, s->view->mailbox_id, ranges, n_ranges, &gone, &n_gone);
 	free(gone);
 	if (ret < 0)
 		imap_store_error(s, ret, NULL);

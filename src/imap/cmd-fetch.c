@@ -309,7 +309,7 @@ static int set_seen(struct imap_session *s, const uint32_t *seqs, size_t n, bool
 	ranges = imap_msgset_uid_ranges(s, seqs, n, &n_ranges);
 	if (ranges == NULL || n_ranges == 0)
 		return 0;
-	ret = store_flags(s->store, s->view->mailbox_id, ranges, n_ranges, STORE_FLAGS_ADD,
+	ret = store_flags(s->ns.store, s->view->mailbox_id, ranges, n_ranges, STORE_FLAGS_ADD,
 	                  STORE_FLAG_SEEN, NULL, 0, &ch, &n_ch, &failed, &n_failed);
 	if (ret < 0)
 		return ret;
@@ -330,11 +330,11 @@ static int set_seen(struct imap_session *s, const uint32_t *seqs, size_t n, bool
 static bool load_message(struct imap_session *s, const struct fetch_needs *n, struct fetch_msg *m)
 {
 	if (n->meta) {
-		if (store_message_meta(s->store, s->view->mailbox_id, m->uid, &m->meta) < 0)
+		if (store_message_meta(s->ns.store, s->view->mailbox_id, m->uid, &m->meta) < 0)
 			return false;
 		m->have_meta = true;
 	}
-	if (n->data && store_message_data(s->store, m->meta.message_id, &m->data, &m->size) < 0)
+	if (n->data && store_message_data(s->ns.store, m->meta.message_id, &m->data, &m->size) < 0)
 		return false;
 	return true;
 }
@@ -355,7 +355,7 @@ static void write_vanished(struct imap_session *s, const struct imap_fetch *f,
 	struct imap_seqset set;
 
 	if (imap_seqset_parse(set_arg->str, set_arg->len, &s->arena, &set, NULL) < 0 ||
-	    store_changes_since(s->store, s->view->mailbox_id, f->changedsince, &ch) < 0)
+	    store_changes_since(s->ns.store, s->view->mailbox_id, f->changedsince, &ch) < 0)
 		return;
 	imap_write_vanished_earlier(s, &ch, &set, s->view->uidnext);
 	store_changes_deinit(&ch);

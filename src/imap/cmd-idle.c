@@ -20,7 +20,7 @@ void imap_cmd_idle(struct imap_session *s)
 		imap_bad(s, "IDLE takes no arguments");
 		return;
 	}
-	conn_printf(s->conn, "+ idling\r\n");
+	conn_printf(s->ns.conn, "+ idling\r\n");
 	s->after = IMAP_AFTER_IDLE;
 }
 

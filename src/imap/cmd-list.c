@@ -382,9 +382,9 @@ static void do_list(struct imap_session *s, bool lsub)
 		imap_tagged(s, "OK LIST completed");
 		return;
 	}
-	ret = store_mailbox_list(s->store, s->user_id, &r.boxes, &r.n_boxes);
+	ret = store_mailbox_list(s->ns.store, s->user_id, &r.boxes, &r.n_boxes);
 	if (ret == STORE_OK)
-		ret = store_subscriptions(s->store, s->user_id, &r.subs, &r.n_subs);
+		ret = store_subscriptions(s->ns.store, s->user_id, &r.subs, &r.n_subs);
 	if (ret < 0) {
 		imap_store_error(s, ret, NULL);
 	} else {

@@ -34,7 +34,8 @@
 static void check_credentials(struct imap_session *s, const char *user, const char *password)
 {
 	const struct proto_deps *deps = &s->server->deps;
-	struct auth_login ctx = {s->store, deps->auth_cache, deps->throttle, s->conn->peer_ip};
+	struct auth_login ctx = {s->ns.store, deps->auth_cache, deps->throttle,
+	                         s->ns.conn->peer_ip};
 	char *address = NULL;
 	unsigned delay = 0;
 	char safe[LOG_SAFE_SIZE];
@@ -44,8 +45,8 @@ static void check_credentials(struct imap_session *s, const char *user, const ch
 		free(s->user);
 		s->user = address;
 		imap_session_enter_state(s, IMAP_STATE_AUTH);
-		log_info("imap session=%s event=login user=%s ip=%s", s->conn->id, s->user,
-		         s->conn->peer_ip);
+		log_info("imap session=%s event=login user=%s ip=%s", s->ns.conn->id, s->user,
+		         s->ns.conn->peer_ip);
 		imap_printf(s, "%s OK [CAPABILITY ", s->tag);
 		imap_write_capabilities(s);
 		imap_printf(s, "] Logged in\r\n");
@@ -54,9 +55,9 @@ static void check_credentials(struct imap_session *s, const char *user, const ch
 		imap_tagged(s, "NO [UNAVAILABLE] Temporary failure, try again later");
 		return;
 	case AUTH_LOGIN_FAILED:
-		log_info("imap session=%s event=login-failed user=%s ip=%s", s->conn->id,
-		         log_safe(safe, user, strlen(user)), s->conn->peer_ip);
-		s->reply_delay_ms = (unsigned)deps->config->auth_failure_delay_ms + delay;
+		log_info("imap session=%s event=login-failed user=%s ip=%s", s->ns.conn->id,
+		         log_safe(safe, user, strlen(user)), s->ns.conn->peer_ip);
+		s->ns.reply_delay_ms = (unsigned)deps->config->auth_failure_delay_ms + delay;
 		imap_tagged(s, "NO [AUTHENTICATIONFAILED] Authentication failed");
 		return;
 	}
@@ -97,7 +98,7 @@ static void sasl_advance(struct imap_session *s, const char *data, size_t len)
 	switch (sasl_step(s->sasl, data, len, &challenge)) {
 	case SASL_CONTINUE:
 		/* RFC 9051 7.6: a continuation request carries the base64 challenge. */
-		conn_printf(s->conn, "+ %s\r\n", challenge);
+		conn_printf(s->ns.conn, "+ %s\r\n", challenge);
 		free(challenge);
 		return;
 	case SASL_DONE:
@@ -135,7 +136,7 @@ void imap_cmd_authenticate(struct imap_session *s)
 
 void imap_authenticate_line(struct imap_session *s, const char *line, size_t len)
 {
-	s->busy = true;
+	s->ns.busy = true;
 	sasl_advance(s, line, len);
 	imap_session_run(s, &imap_cmd_none);
 }

@@ -92,7 +92,7 @@ static int create_parents(struct imap_session *s, char *name)
 
 	while ((p = strchr(p, STORE_SEP)) != NULL) {
 		*p = '\0';
-		ret = store_mailbox_create(s->store, s->user_id, name, 0);
+		ret = store_mailbox_create(s->ns.store, s->user_id, name, 0);
 		*p = STORE_SEP;
 		if (ret < 0 && ret != STORE_ERR_EXISTS)
 			return ret;
@@ -106,7 +106,7 @@ static int create_with_parents(struct imap_session *s, char *name, unsigned use)
 {
 	int ret = create_parents(s, name);
 
-	return ret < 0 ? ret : store_mailbox_create(s->store, s->user_id, name, use);
+	return ret < 0 ? ret : store_mailbox_create(s->ns.store, s->user_id, name, use);
 }
 
 void imap_cmd_create(struct imap_session *s)
@@ -150,7 +150,7 @@ void imap_cmd_delete(struct imap_session *s)
 		imap_tagged(s, "NO [CANNOT] INBOX cannot be deleted");
 		return;
 	}
-	ret = store_mailbox_delete(s->store, s->user_id, name);
+	ret = store_mailbox_delete(s->ns.store, s->user_id, name);
 	if (ret < 0) {
 		imap_store_error(s, ret, NULL);
 		return;
@@ -171,7 +171,7 @@ void imap_cmd_rename(struct imap_session *s)
 		imap_tagged(s, "NO [CANNOT] Invalid new mailbox name");
 		return;
 	}
-	ret = store_mailbox_rename(s->store, s->user_id, from, to);
+	ret = store_mailbox_rename(s->ns.store, s->user_id, from, to);
 	if (ret < 0) {
 		imap_store_error(s, ret, NULL);
 		return;
@@ -195,7 +195,7 @@ static void subscribe(struct imap_session *s, bool on)
 		imap_bad(s, "Expected one mailbox name");
 		return;
 	}
-	ret = store_mailbox_subscribe(s->store, s->user_id, name, on);
+	ret = store_mailbox_subscribe(s->ns.store, s->user_id, name, on);
 	if (ret < 0)
 		imap_store_error(s, ret, NULL);
 	else

@@ -96,7 +96,7 @@ static int run_search(struct imap_session *s, const struct imap_search *search,
 	int ret = 0;
 
 	memset(res, 0, sizeof(*res));
-	ev = imap_search_eval_new(search, v, s->store, s->saved, s->n_saved, &s->arena);
+	ev = imap_search_eval_new(search, v, s->ns.store, s->saved, s->n_saved, &s->arena);
 	if (ev == NULL)
 		return 1;
 	res->seqs = xcalloc(v->count + 1, sizeof(*res->seqs));
@@ -108,7 +108,7 @@ static int run_search(struct imap_session *s, const struct imap_search *search,
 		 */
 		struct scan_ctx sc = {v, ev, res};
 
-		ret = store_message_meta_scan(s->store, v->mailbox_id, scan_one, &sc);
+		ret = store_message_meta_scan(s->ns.store, v->mailbox_id, scan_one, &sc);
 	} else {
 		for (seq = 1; seq <= v->count && ret >= 0; seq++) {
 			ret = imap_search_eval_match(ev, seq);
@@ -298,7 +298,7 @@ void imap_cmd_search(struct imap_session *s)
 			imap_store_error(s, ret, NULL);
 	} else {
 		log_debug("imap session=%s cmd=SEARCH messages=%zu matched=%zu parsed=%zu",
-		          s->conn->id, s->view->count, res.count, res.parsed);
+		          s->ns.conn->id, s->view->count, res.count, res.parsed);
 		reply(s, &search, &res);
 	}
 	free(res.seqs);

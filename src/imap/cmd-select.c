@@ -110,7 +110,7 @@ static int load_view(struct imap_session *s, const struct store_mailbox *box, bo
 	struct imap_view *v;
 	int ret;
 
-	ret = store_entries(s->store, box->id, &entries, &n);
+	ret = store_entries(s->ns.store, box->id, &entries, &n);
 	if (ret < 0)
 		return ret;
 	v = imap_view_new(box->id, box->name, readonly);
@@ -128,7 +128,7 @@ static int load_view(struct imap_session *s, const struct store_mailbox *box, bo
 	store_entries_free(&entries, n);
 	/* A durable write only when messages arrived since the last read-write SELECT. */
 	if (!readonly && box->recent_uid < box->uidnext &&
-	    store_mailbox_take_recent(s->store, box->id, &v->recent_uid) < 0)
+	    store_mailbox_take_recent(s->ns.store, box->id, &v->recent_uid) < 0)
 		v->recent_uid = box->recent_uid;
 	s->view = v;
 	return STORE_OK;
@@ -179,7 +179,7 @@ static void write_qresync(struct imap_session *s, const struct qresync_param *q)
 	size_t i;
 
 	if (q->uidvalidity != s->view->uidvalidity ||
-	    store_changes_since(s->store, s->view->mailbox_id, q->modseq, &ch) < 0)
+	    store_changes_since(s->ns.store, s->view->mailbox_id, q->modseq, &ch) < 0)
 		return;
 	imap_write_vanished_earlier(s, &ch, q->has_known ? &q->known : NULL, UINT32_MAX);
 	for (i = 0; i < ch.n_changed; i++) {
@@ -204,7 +204,7 @@ static void do_select(struct imap_session *s, bool readonly)
 	imap_session_unselect(s);
 	if (had && (s->qresync || s->rev2))
 		imap_untagged(s, "OK [CLOSED] Previous mailbox closed");
-	ret = store_mailbox_get(s->store, s->user_id, name, &box);
+	ret = store_mailbox_get(s->ns.store, s->user_id, name, &box);
 	if (ret == STORE_OK)
 		ret = load_view(s, &box, readonly);
 	store_mailbox_deinit(&box);
@@ -241,7 +241,7 @@ void imap_cmd_close(struct imap_session *s)
 	}
 	/* RFC 9051 6.4.2: expunge silently, unless the mailbox is read-only. */
 	if (!s->view->readonly)
-		store_expunge(s->store, s->view->mailbox_id, NULL, 0, &gone, &n);
+		store_expunge(s->ns.store, s->view->mailbox_id, NULL, 0, &gone, &n);
 	free(gone);
 	imap_session_unselect(s);
 	imap_tagged(s, "OK CLOSE completed");

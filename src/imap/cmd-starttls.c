@@ -10,7 +10,7 @@
 
 void imap_cmd_starttls(struct imap_session *s)
 {
-	if (s->conn->tls) {
+	if (s->ns.conn->tls) {
 		imap_bad(s, "TLS is already active");
 		return;
 	}

@@ -69,7 +69,7 @@ int imap_write_status(struct imap_session *s, const char *name, uint64_t mailbox
 	struct store_status st;
 	size_t j;
 	bool first = true;
-	int ret = store_mailbox_status(s->store, mailbox_id, &st);
+	int ret = store_mailbox_status(s->ns.store, mailbox_id, &st);
 
 	if (ret < 0)
 		return ret;
@@ -102,7 +102,7 @@ void imap_cmd_status(struct imap_session *s)
 	}
 	if (items & IMAP_STATUS_HIGHESTMODSEQ)
 		s->condstore = true; /* RFC 7162 3.1: a CONDSTORE-enabling command */
-	ret = store_mailbox_get(s->store, s->user_id, name, &box);
+	ret = store_mailbox_get(s->ns.store, s->user_id, name, &box);
 	if (ret == STORE_OK)
 		ret = imap_write_status(s, box.name, box.id, items);
 	store_mailbox_deinit(&box);

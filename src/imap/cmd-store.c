@@ -152,9 +152,9 @@ void imap_cmd_store(struct imap_session *s)
 	}
 	ranges = imap_msgset_uid_ranges(s, seqs, n, &n_ranges);
 	if (n_ranges > 0) {
-		ret = store_flags(s->store, s->view->mailbox_id, ranges, n_ranges, r.mode, r.flags,
-		                  r.keywords, r.unchangedsince, &changes, &n_changes, &failed,
-		                  &n_failed);
+		ret = store_flags(s->ns.store, s->view->mailbox_id, ranges, n_ranges, r.mode,
+		                  r.flags, r.keywords, r.unchangedsince, &changes, &n_changes,
+		                  &failed, &n_failed);
 		if (ret < 0) {
 			imap_store_error(s, ret, NULL);
 			return;

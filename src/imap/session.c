@@ -37,7 +37,6 @@
 #include <time.h>
 
 static void session_read(struct imap_session *s);
-static void session_close(struct imap_session *s, const char *bye);
 
 static const char *state_name(enum imap_state st)
 {
@@ -56,7 +55,7 @@ static const char *state_name(enum imap_state st)
 
 void imap_session_enter_state(struct imap_session *s, enum imap_state next)
 {
-	log_debug("imap session=%s state=%s next=%s", s->conn->id, state_name(s->state),
+	log_debug("imap session=%s state=%s next=%s", s->ns.conn->id, state_name(s->state),
 	          state_name(next));
 	s->state = next;
 }
@@ -109,7 +108,7 @@ void imap_bad(struct imap_session *s, const char *text)
 /* Moves what the command wrote to the socket. */
 static void flush_out(struct imap_session *s)
 {
-	evbuffer_add_buffer(conn_output(s->conn), s->out);
+	evbuffer_add_buffer(conn_output(s->ns.conn), s->out);
 }
 
 /* --- arguments --- */
@@ -130,16 +129,16 @@ const char *imap_arg_atom(struct imap_session *s, size_t i)
 
 /* --- lifecycle --- */
 
-static void on_read(struct conn *c, void *ctx)
+static struct imap_session *owner(struct net_session *ns)
 {
-	session_read(ctx);
+	return (struct imap_session *)ns; /* ns is the first member */
 }
 
-static void session_free(struct imap_session *s)
+static void session_free(struct net_session *ns)
 {
+	struct imap_session *s = owner(ns);
+
 	imap_server_unlink(s->server, s);
-	if (s->delay_ev != NULL)
-		event_free(s->delay_ev);
 	imap_view_free(&s->view);
 	sasl_free(&s->sasl);
 	free(s->pending_error);
@@ -149,79 +148,72 @@ static void session_free(struct imap_session *s)
 	evbuffer_free(s->tagged);
 	buf_deinit(&s->cmdbuf);
 	imap_arena_clear(&s->arena);
-	conn_free(&s->conn);
+	net_session_deinit(&s->ns);
 	free(s);
-}
-
-static void on_end(struct conn *c, void *ctx, enum conn_end why)
-{
-	struct imap_session *s = ctx;
-
-	log_info("imap session=%s event=disconnect reason=%s user=%s", c->id,
-	         why == CONN_END_TIMEOUT ? "timeout"
-	         : why == CONN_END_EOF   ? "eof"
-	                                 : "error",
-	         s->user ? s->user : "-");
-	if (why == CONN_END_TIMEOUT && !s->busy) {
-		/* RFC 9051 5.4: tell the client why before closing. */
-		session_close(s, "* BYE Autologout; idle for too long\r\n");
-		return;
-	}
-	if (s->busy) {
-		s->closing = true; /* freed when the running command returns */
-		return;
-	}
-	session_free(s);
-}
-
-static void on_flushed(struct conn *c, void *ctx)
-{
-	struct imap_session *s = ctx;
-
-	/*
-	 * Over TLS the output may be flushed at once, inside session_read() or a
-	 * running command: the session is freed when they return.
-	 */
-	if (s->busy || s->in_read) {
-		s->closing = true;
-		return;
-	}
-	session_free(s);
 }
 
 static void session_close(struct imap_session *s, const char *bye)
 {
-	if (bye != NULL)
-		conn_write(s->conn, bye, strlen(bye));
 	s->state = IMAP_STATE_LOGOUT;
-	conn_close_after_write(s->conn);
+	net_session_close(&s->ns, bye);
 }
+
+static void on_timeout(struct net_session *ns)
+{
+	/* RFC 9051 5.4: tell the client why before closing. */
+	session_close(owner(ns), "* BYE Autologout; idle for too long\r\n");
+}
+
+static void read_input(struct net_session *ns)
+{
+	session_read(owner(ns));
+}
+
+static void flush_ns(struct net_session *ns)
+{
+	flush_out(owner(ns));
+}
+
+static const char *session_user(struct net_session *ns)
+{
+	return owner(ns)->user;
+}
+
+static void command_returned(struct net_session *ns);
+
+static const struct net_session_ops session_ops = {
+        .proto = "imap",
+        .timeout = on_timeout,
+        .read = read_input,
+        .returned = command_returned,
+        .flush = flush_ns,
+        .free = session_free,
+        .user = session_user,
+};
 
 void imap_accept(struct imap_server *server, int fd, const struct sockaddr *peer,
                  socklen_t peer_len, bool implicit_tls)
 {
 	const struct config *cfg = server->deps.config;
-	struct imap_session *s;
+	struct imap_session *s = xcalloc(1, sizeof(*s));
 
-	s = xcalloc(1, sizeof(*s));
+	net_session_init(&s->ns, &session_ops, server->deps.base, server->deps.workers, fd, peer,
+	                 peer_len, implicit_tls ? server->deps.tls_ctx : NULL,
+	                 (unsigned)cfg->imap_idle_timeout);
 	s->server = server;
-	s->conn = conn_new(server->deps.base, fd, peer, peer_len,
-	                   implicit_tls ? server->deps.tls_ctx : NULL);
-	conn_set_cbs(s->conn, on_read, on_end, on_flushed, s);
-	conn_set_idle_timeout(s->conn, (unsigned)cfg->imap_idle_timeout);
 	s->state = IMAP_STATE_NOT_AUTH;
 	s->out = evbuffer_new();
 	s->tagged = evbuffer_new();
 	buf_init(&s->cmdbuf, 0);
 	imap_arena_init(&s->arena, 0);
 	imap_server_link(server, s);
-	log_info("imap session=%s event=connect ip=%s local=%s tls=%s", s->conn->id,
-	         s->conn->peer_ip, s->conn->local, implicit_tls ? "yes" : "no");
+	log_info("imap session=%s event=connect ip=%s local=%s tls=%s", s->ns.conn->id,
+	         s->ns.conn->peer_ip, s->ns.conn->local, implicit_tls ? "yes" : "no");
 	if (server->n_sessions > cfg->imap_max_connections) {
 		session_close(s, "* BYE Too many connections, try again later\r\n");
 		return;
 	}
-	conn_write(s->conn, "* OK [CAPABILITY ", 17);
+	conn_write(s->ns.conn, "* OK [CAPABILITY ", 17);
 	imap_write_capabilities(s);
 	evbuffer_add_printf(s->out, "] %s IMAP server ready\r\n", "Tresor");
 	flush_out(s);
@@ -235,89 +227,55 @@ static bool may_sync(const struct imap_session *s)
 	       !(s->def->flags & IMAP_CMD_NO_SYNC);
 }
 
-static void run_on_worker(void *ctx, void *thread_ctx)
+/* A command on the loop: it never touches the store, so no untagged updates follow. */
+static void run_on_loop(struct net_session *ns)
 {
-	struct imap_session *s = ctx;
+	struct imap_session *s = owner(ns);
 
-	s->store = thread_ctx;
+	s->def->run(s);
+	evbuffer_add_buffer(s->out, s->tagged);
+}
+
+static void run_on_worker(struct net_session *ns)
+{
+	struct imap_session *s = owner(ns);
+
 	s->def->run(s);
 	/* RFC 9051 7.5.1: no EXPUNGE during FETCH, STORE or SEARCH by sequence number. */
 	if (may_sync(s))
 		imap_session_sync(s, !(s->def->flags & IMAP_CMD_NO_EXPUNGE) || s->uid);
 	evbuffer_add_buffer(s->out, s->tagged);
-	s->store = NULL;
-}
-
-static void finish_delay(evutil_socket_t fd, short what, void *arg)
-{
-	struct imap_session *s = arg;
-
-	flush_out(s);
-	s->busy = false;
-	if (s->closing)
-		session_free(s);
-	else
-		session_read(s);
 }
 
 static void enter_starttls(struct imap_session *s)
 {
-	struct evbuffer *in = conn_input(s->conn);
+	struct evbuffer *in = conn_input(s->ns.conn);
 
 	/* CVE-2011-0411: whatever was pipelined after STARTTLS is dropped. */
 	evbuffer_drain(in, evbuffer_get_length(in));
-	if (conn_starttls(s->conn, s->server->deps.tls_ctx) < 0) {
+	if (conn_starttls(s->ns.conn, s->server->deps.tls_ctx) < 0) {
 		session_close(s, NULL);
 		return;
 	}
-	conn_set_idle_timeout(s->conn, (unsigned)s->server->deps.config->imap_idle_timeout);
+	conn_set_idle_timeout(s->ns.conn, (unsigned)s->server->deps.config->imap_idle_timeout);
 }
 
-/* One debug line per command, with its duration (STYLE.md "Logs"). */
+/* The command's name for the debug log ("UID-FETCH"). */
 static void log_command(struct imap_session *s)
 {
-	struct timespec now;
-	long ms;
+	char name[32];
 
-	if (s->cmd_start.tv_sec == 0 || s->def == NULL)
+	if (s->def == NULL)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (now.tv_sec - s->cmd_start.tv_sec) * 1000 +
-	     (now.tv_nsec - s->cmd_start.tv_nsec) / 1000000;
-	log_debug("imap session=%s user=%s cmd=%s%s ms=%ld", s->conn->id, s->user ? s->user : "-",
-	          s->uid ? "UID-" : "", s->def->name, ms);
-	s->cmd_start.tv_sec = 0;
+	snprintf(name, sizeof(name), "%s%s", s->uid ? "UID-" : "", s->def->name);
+	net_session_log_command(&s->ns, name);
 }
 
-/* Runs on the loop once a command (or an IDLE push) has returned. */
-static void command_finished(struct imap_session *s)
+/* What the loop does after a command, once its replies are on their way. */
+static void after_command(struct imap_session *s, enum imap_after after)
 {
-	enum imap_after after = s->after;
-
-	log_command(s);
-	s->after = IMAP_AFTER_NOTHING;
-	imap_arena_clear(&s->arena);
-	buf_reset(&s->cmdbuf);
-	s->command_literals = 0;
-	if (s->closing) {
-		s->busy = false;
-		if (!s->in_read)
-			session_free(s); /* else session_read() frees it as it returns */
-		return;
-	}
-	if (s->reply_delay_ms > 0) {
-		struct timeval tv = {s->reply_delay_ms / 1000, (s->reply_delay_ms % 1000) * 1000};
-
-		/* The reply (a failed login) and the next command wait. */
-		s->reply_delay_ms = 0;
-		if (s->delay_ev == NULL)
-			s->delay_ev = evtimer_new(s->server->deps.base, finish_delay, s);
-		evtimer_add(s->delay_ev, &tv);
-		return;
-	}
-	flush_out(s);
 	if (after == IMAP_AFTER_LOGOUT) {
-		s->busy = false;
+		s->ns.busy = false; /* the flushed callback may free the session from here on */
 		session_close(s, NULL);
 		return;
 	}
@@ -332,18 +290,31 @@ static void command_finished(struct imap_session *s)
 		s->idling = true;
 		s->changed = s->view != NULL;
 	}
-	s->busy = false;
+	s->ns.busy = false;
 	if (s->idling && s->changed) {
 		s->changed = false;
 		imap_session_changed(s);
 	}
-	if (!s->in_read)
+	if (!s->ns.in_read && !s->ns.busy)
 		session_read(s);
 }
 
-static void run_done(void *ctx)
+/* A command (or an IDLE push) returned (loop thread). */
+static void command_returned(struct net_session *ns)
 {
-	command_finished(ctx);
+	struct imap_session *s = owner(ns);
+	enum imap_after after = s->after;
+
+	log_command(s);
+	s->sync_queued = false;
+	s->after = IMAP_AFTER_NOTHING;
+	imap_arena_clear(&s->arena);
+	buf_reset(&s->cmdbuf);
+	s->command_literals = 0;
+	if (!net_session_returned(ns))
+		return;
+	flush_out(s);
+	after_command(s, after);
 }
 
 static bool too_many_bad(const struct imap_session *s)
@@ -368,15 +339,10 @@ static const char *state_refusal(const struct imap_session *s, const struct imap
 /* Runs a command on the loop (IMAP_CMD_LOOP) or hands it to a worker. */
 void imap_session_run(struct imap_session *s, const struct imap_cmd_def *def)
 {
+	bool on_loop = (def->flags & IMAP_CMD_LOOP) != 0;
+
 	s->def = def;
-	s->busy = true;
-	if (def->flags & IMAP_CMD_LOOP) {
-		def->run(s);
-		evbuffer_add_buffer(s->out, s->tagged);
-		command_finished(s);
-	} else {
-		worker_submit(s->server->deps.workers, run_on_worker, run_done, s);
-	}
+	net_session_run(&s->ns, on_loop ? run_on_loop : run_on_worker, on_loop);
 }
 
 static void dispatch(struct imap_session *s)
@@ -397,7 +363,7 @@ static void dispatch(struct imap_session *s)
 	s->uid = s->cmd.uid;
 	s->args = s->cmd.args;
 	s->n_args = s->cmd.n_args;
-	clock_gettime(CLOCK_MONOTONIC, &s->cmd_start);
+	net_session_start_command(&s->ns);
 	imap_session_run(s, def);
 }
 
@@ -488,7 +454,7 @@ static void start_literal(struct imap_session *s, uint64_t size, bool nonsync)
 	s->literal_left = size;
 	s->command_literals += size;
 	if (!nonsync)
-		conn_write(s->conn, "+ Ready for literal data\r\n", 26);
+		conn_write(s->ns.conn, "+ Ready for literal data\r\n", 26);
 }
 
 /* Drops refused input; returns true once everything owed has been dropped and answered. */
@@ -513,7 +479,7 @@ static bool skip_input(struct imap_session *s, struct evbuffer *in)
 		s->discarding_line = false;
 	}
 	if (s->pending_error != NULL) {
-		conn_write(s->conn, s->pending_error, strlen(s->pending_error));
+		conn_write(s->ns.conn, s->pending_error, strlen(s->pending_error));
 		XFREE(s->pending_error);
 	}
 	return true;
@@ -596,10 +562,10 @@ static bool input_waiting(struct imap_session *s, struct evbuffer *in)
 
 static void session_read(struct imap_session *s)
 {
-	struct evbuffer *in = conn_input(s->conn);
+	struct evbuffer *in = conn_input(s->ns.conn);
 
-	s->in_read = true;
-	while (!s->busy && s->state != IMAP_STATE_LOGOUT && !s->conn->closing) {
+	s->ns.in_read = true;
+	while (!s->ns.busy && s->state != IMAP_STATE_LOGOUT && !s->ns.conn->closing) {
 		if (too_many_bad(s)) {
 			session_close(s, "* BYE Too many invalid commands\r\n");
 			break;
@@ -619,45 +585,31 @@ static void session_read(struct imap_session *s)
 			break;
 		}
 	}
-	s->in_read = false;
-	if (s->closing && !s->busy)
-		session_free(s); /* closed while reading (see on_flushed) */
+	net_session_read_done(&s->ns);
 }
 
 /* --- mailbox changes --- */
 
-static void push_work(void *ctx, void *thread_ctx)
+static void push_work(struct net_session *ns)
 {
-	struct imap_session *s = ctx;
+	struct imap_session *s = owner(ns);
 
-	s->store = thread_ctx;
 	if (s->view != NULL)
 		imap_session_sync(s, true);
-	s->store = NULL;
-}
-
-static void push_done(void *ctx)
-{
-	struct imap_session *s = ctx;
-
-	s->sync_queued = false;
-	command_finished(s);
 }
 
 /* RFC 2177: a change reaches an idling session at once. */
 void imap_session_changed(struct imap_session *s)
 {
-	if (!s->idling || s->sync_queued) {
+	if (!s->idling || s->sync_queued)
 		return;
-	}
-	if (s->busy) {
+	if (s->ns.busy) {
 		s->changed = true;
 		return;
 	}
-	s->busy = true;
 	s->sync_queued = true;
 	evbuffer_drain(s->out, evbuffer_get_length(s->out));
-	worker_submit(s->server->deps.workers, push_work, push_done, s);
+	net_session_run(&s->ns, push_work, false);
 }
 
 /* --- server --- */
@@ -700,13 +652,7 @@ void imap_server_shutdown(struct imap_server *server)
 	server->shutting_down = true;
 	for (s = server->sessions; s != NULL; s = next) {
 		next = s->next;
-		/* A command on a worker frees its session when it returns. */
-		if (s->busy && !(s->delay_ev != NULL && evtimer_pending(s->delay_ev, NULL))) {
-			s->closing = true;
-			continue;
-		}
-		conn_write(s->conn, "* BYE Server shutting down\r\n", 28);
-		session_free(s);
+		net_session_shutdown(&s->ns, "* BYE Server shutting down\r\n");
 	}
 }
 

@@ -16,6 +16,7 @@
 #define TRESOR_IMAP_SESSION_H
 
 #include "base/buf.h"
+#include "net/session.h"
 #include "imap/parser.h"
 
 #include <stdbool.h>
@@ -76,8 +77,8 @@ enum imap_after {
 #define IMAP_TAG_MAX              64
 
 struct imap_session {
+	struct net_session ns; /* first: connection, running command, held-back reply */
 	struct imap_server *server;
-	struct conn *conn;
 	enum imap_state state;
 	struct imap_session *prev, *next; /* server's session list */
 
@@ -100,14 +101,7 @@ struct imap_session {
 	struct evbuffer *out;    /* untagged responses of the running command */
 	struct evbuffer *tagged; /* its tagged reply, sent after untagged updates */
 	size_t line_start;       /* offset in cmdbuf of the line being read */
-	bool in_read;            /* session_read() is on the stack */
-	bool busy;
 	enum imap_after after;
-	unsigned reply_delay_ms; /* hold the reply back (failed logins) */
-	struct event *delay_ev;
-	struct store *store;       /* the worker's store, while running on a worker */
-	bool closing;              /* the connection ended while a command ran */
-	struct timespec cmd_start; /* when the command was dispatched (for the log) */
 
 	/* Account. */
 	uint64_t user_id;

@@ -159,7 +159,7 @@ void imap_session_sync(struct imap_session *s, bool allow_expunge)
 	generation = store_mailbox_generation(v->mailbox_id);
 	if (generation == v->generation && generation != 0)
 		return; /* nothing committed since the last sync */
-	if (store_changes_since(s->store, v->mailbox_id, v->modseq, &ch) < 0)
+	if (store_changes_since(s->ns.store, v->mailbox_id, v->modseq, &ch) < 0)
 		return;
 	if (!allow_expunge && view_has_expunged(v, &ch)) {
 		store_changes_deinit(&ch);

@@ -42,11 +42,11 @@ static void open_maildrop(struct pop3_session *s, char *address, uint64_t user_i
 		free(address);
 		return;
 	}
-	ret = pop3_maildrop_load(s->store, user_id, &s->drop);
+	ret = pop3_maildrop_load(s->ns.store, user_id, &s->drop);
 	if (ret < 0) {
 		pop3_maildrop_unlock(s->server, user_id);
-		log_error("pop3 session=%s event=maildrop-failed error=\"%s\"", s->conn->id,
-		          store_last_error(s->store));
+		log_error("pop3 session=%s event=maildrop-failed error=\"%s\"", s->ns.conn->id,
+		          store_last_error(s->ns.store));
 		pop3_err(s, "[SYS/TEMP] Temporary failure, try again later");
 		free(address);
 		return;
@@ -55,8 +55,8 @@ static void open_maildrop(struct pop3_session *s, char *address, uint64_t user_i
 	s->user_id = user_id;
 	s->user = address;
 	pop3_session_enter_state(s, POP3_STATE_TRANSACTION);
-	log_info("pop3 session=%s event=login user=%s ip=%s messages=%zu", s->conn->id, s->user,
-	         s->conn->peer_ip, s->drop->n);
+	log_info("pop3 session=%s event=login user=%s ip=%s messages=%zu", s->ns.conn->id, s->user,
+	         s->ns.conn->peer_ip, s->drop->n);
 	pop3_ok(s, "Logged in, %zu messages (%llu octets)", s->drop->n,
 	        (unsigned long long)s->drop->size_total);
 }
@@ -64,7 +64,8 @@ static void open_maildrop(struct pop3_session *s, char *address, uint64_t user_i
 void pop3_login(struct pop3_session *s, const char *user, const char *password)
 {
 	const struct proto_deps *deps = &s->server->deps;
-	struct auth_login ctx = {s->store, deps->auth_cache, deps->throttle, s->conn->peer_ip};
+	struct auth_login ctx = {s->ns.store, deps->auth_cache, deps->throttle,
+	                         s->ns.conn->peer_ip};
 	char safe[LOG_SAFE_SIZE];
 	char *address = NULL;
 	uint64_t user_id = 0;
@@ -78,9 +79,9 @@ void pop3_login(struct pop3_session *s, const char *user, const char *password)
 		pop3_err(s, "[SYS/TEMP] Temporary failure, try again later");
 		return;
 	case AUTH_LOGIN_FAILED:
-		log_info("pop3 session=%s event=login-failed user=%s ip=%s", s->conn->id,
-		         log_safe(safe, user, strlen(user)), s->conn->peer_ip);
-		s->reply_delay_ms = (unsigned)deps->config->auth_failure_delay_ms + delay;
+		log_info("pop3 session=%s event=login-failed user=%s ip=%s", s->ns.conn->id,
+		         log_safe(safe, user, strlen(user)), s->ns.conn->peer_ip);
+		s->ns.reply_delay_ms = (unsigned)deps->config->auth_failure_delay_ms + delay;
 		pop3_err(s, "[AUTH] Authentication failed");
 		return;
 	}
@@ -175,7 +176,7 @@ void pop3_cmd_auth(struct pop3_session *s)
 
 void pop3_auth_line(struct pop3_session *s, const char *line, size_t len)
 {
-	s->busy = true;
+	s->ns.busy = true;
 	sasl_advance(s, line, len);
 	pop3_session_run(s, &pop3_cmd_none);
 }

@@ -25,9 +25,9 @@ void pop3_cmd_quit(struct pop3_session *s)
 	size_t removed = s->drop != NULL ? s->drop->n_deleted : 0;
 
 	s->after = POP3_AFTER_QUIT;
-	if (s->state == POP3_STATE_TRANSACTION && pop3_maildrop_commit(s->store, s->drop) < 0) {
-		log_error("pop3 session=%s event=update-failed error=\"%s\"", s->conn->id,
-		          store_last_error(s->store));
+	if (s->state == POP3_STATE_TRANSACTION && pop3_maildrop_commit(s->ns.store, s->drop) < 0) {
+		log_error("pop3 session=%s event=update-failed error=\"%s\"", s->ns.conn->id,
+		          store_last_error(s->ns.store));
 		pop3_err(s, "[SYS/TEMP] Some deleted messages were not removed");
 		return;
 	}
@@ -36,8 +36,8 @@ void pop3_cmd_quit(struct pop3_session *s)
 		s->locked = false;
 	}
 	if (s->state == POP3_STATE_TRANSACTION)
-		log_info("pop3 session=%s event=logout user=%s removed=%zu", s->conn->id, s->user,
-		         removed);
+		log_info("pop3 session=%s event=logout user=%s removed=%zu", s->ns.conn->id,
+		         s->user, removed);
 	pop3_ok(s, "Tresor POP3 server signing off");
 }
 
@@ -53,7 +53,7 @@ void pop3_cmd_capa(struct pop3_session *s)
 		pop3_line(s, "USER");
 		pop3_line(s, "SASL PLAIN LOGIN");
 	}
-	if (s->state == POP3_STATE_AUTHORIZATION && !s->conn->tls)
+	if (s->state == POP3_STATE_AUTHORIZATION && !s->ns.conn->tls)
 		pop3_line(s, "STLS");
 	pop3_line(s, "IMPLEMENTATION Tresor");
 	pop3_line(s, ".");
@@ -61,7 +61,7 @@ void pop3_cmd_capa(struct pop3_session *s)
 
 void pop3_cmd_stls(struct pop3_session *s)
 {
-	if (s->conn->tls) {
+	if (s->ns.conn->tls) {
 		pop3_err(s, "TLS is already active");
 		return;
 	}

@@ -31,17 +31,17 @@ static void send_message(struct pop3_session *s, int64_t top_lines)
 		return;
 	}
 	/* The entry must still exist: its bytes may live on in another mailbox. */
-	ret = store_message_meta(s->store, s->drop->mailbox_id, m->uid, &meta);
+	ret = store_message_meta(s->ns.store, s->drop->mailbox_id, m->uid, &meta);
 	if (ret == STORE_OK)
-		ret = store_message_data(s->store, m->message_id, &data, &size);
+		ret = store_message_data(s->ns.store, m->message_id, &data, &size);
 	store_message_meta_deinit(&meta);
 	if (ret == STORE_ERR_NOTFOUND) {
 		pop3_err(s, "Message %u was deleted by another session", s->cmd.msg);
 		return;
 	}
 	if (ret < 0) {
-		log_error("pop3 session=%s event=retr-failed error=\"%s\"", s->conn->id,
-		          store_last_error(s->store));
+		log_error("pop3 session=%s event=retr-failed error=\"%s\"", s->ns.conn->id,
+		          store_last_error(s->ns.store));
 		pop3_err(s, "[SYS/TEMP] Temporary failure, try again later");
 		return;
 	}

@@ -24,6 +24,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "net/conn.h"
+#include "net/session.h"
 #include "net/lines.h"
 #include "net/worker.h"
 #include "pop3/maildrop.h"
@@ -38,7 +39,6 @@
 #include <strings.h>
 
 static void session_read(struct pop3_session *s);
-static void session_close(struct pop3_session *s, const char *reply);
 
 static const char *state_name(enum pop3_state st)
 {
@@ -55,15 +55,15 @@ static const char *state_name(enum pop3_state st)
 
 void pop3_session_enter_state(struct pop3_session *s, enum pop3_state next)
 {
-	log_debug("pop3 session=%s state=%s next=%s", s->conn->id, state_name(s->state),
+	log_debug("pop3 session=%s state=%s next=%s", s->ns.conn->id, state_name(s->state),
 	          state_name(next));
 	s->state = next;
 }
 
 bool pop3_login_allowed(const struct pop3_session *s)
 {
-	return s->conn->tls ||
-	       (s->conn->loopback && s->server->deps.config->auth_plaintext_loopback);
+	return s->ns.conn->tls ||
+	       (s->ns.conn->loopback && s->server->deps.config->auth_plaintext_loopback);
 }
 
 /* --- replies --- */
@@ -110,72 +110,71 @@ struct evbuffer *pop3_out(struct pop3_session *s)
 
 static void flush_out(struct pop3_session *s)
 {
-	evbuffer_add_buffer(conn_output(s->conn), s->out);
+	evbuffer_add_buffer(conn_output(s->ns.conn), s->out);
 }
 
 /* --- lifecycle --- */
 
-static void session_free(struct pop3_session *s)
+static struct pop3_session *owner(struct net_session *ns)
 {
+	return (struct pop3_session *)ns; /* ns is the first member */
+}
+
+static void session_free(struct net_session *ns)
+{
+	struct pop3_session *s = owner(ns);
+
 	DLIST_REMOVE(s->server->sessions, s);
 	s->server->n_sessions--;
 	if (s->locked)
 		pop3_maildrop_unlock(s->server, s->user_id);
-	if (s->delay_ev != NULL)
-		event_free(s->delay_ev);
 	pop3_maildrop_free(&s->drop);
 	sasl_free(&s->sasl);
 	free(s->user_arg);
 	free(s->user);
 	evbuffer_free(s->out);
-	conn_free(&s->conn);
+	net_session_deinit(&s->ns);
 	free(s);
-}
-
-static void on_read(struct conn *c, void *ctx)
-{
-	session_read(ctx);
-}
-
-static void on_end(struct conn *c, void *ctx, enum conn_end why)
-{
-	struct pop3_session *s = ctx;
-
-	/* RFC 1939 6: a connection that ends without QUIT deletes nothing. */
-	log_info("pop3 session=%s event=disconnect reason=%s user=%s", c->id,
-	         why == CONN_END_TIMEOUT ? "timeout"
-	         : why == CONN_END_EOF   ? "eof"
-	                                 : "error",
-	         s->user ? s->user : "-");
-	if (why == CONN_END_TIMEOUT && !s->busy) {
-		session_close(s, "-ERR Autologout; idle for too long\r\n");
-		return;
-	}
-	if (s->busy) {
-		s->closing = true;
-		return;
-	}
-	session_free(s);
-}
-
-static void on_flushed(struct conn *c, void *ctx)
-{
-	struct pop3_session *s = ctx;
-
-	if (s->busy || s->in_read) {
-		s->closing = true;
-		return;
-	}
-	session_free(s);
 }
 
 static void session_close(struct pop3_session *s, const char *reply)
 {
-	if (reply != NULL)
-		conn_write(s->conn, reply, strlen(reply));
 	s->state = POP3_STATE_UPDATE;
-	conn_close_after_write(s->conn);
+	net_session_close(&s->ns, reply);
 }
+
+static void on_timeout(struct net_session *ns)
+{
+	/* RFC 1939 6: a connection that ends without QUIT deletes nothing. */
+	session_close(owner(ns), "-ERR Autologout; idle for too long\r\n");
+}
+
+static void read_input(struct net_session *ns)
+{
+	session_read(owner(ns));
+}
+
+static void flush_ns(struct net_session *ns)
+{
+	flush_out(owner(ns));
+}
+
+static const char *session_user(struct net_session *ns)
+{
+	return owner(ns)->user;
+}
+
+static void command_returned(struct net_session *ns);
+
+static const struct net_session_ops session_ops = {
+        .proto = "pop3",
+        .timeout = on_timeout,
+        .read = read_input,
+        .returned = command_returned,
+        .flush = flush_ns,
+        .free = session_free,
+        .user = session_user,
+};
 
 void pop3_accept(struct pop3_server *server, int fd, const struct sockaddr *peer,
                  socklen_t peer_len, bool implicit_tls)
@@ -183,82 +182,52 @@ void pop3_accept(struct pop3_server *server, int fd, const struct sockaddr *peer
 	const struct config *cfg = server->deps.config;
 	struct pop3_session *s = xcalloc(1, sizeof(*s));
 
+	net_session_init(&s->ns, &session_ops, server->deps.base, server->deps.workers, fd, peer,
+	                 peer_len, implicit_tls ? server->deps.tls_ctx : NULL,
+	                 (unsigned)cfg->pop3_timeout);
 	s->server = server;
-	s->conn = conn_new(server->deps.base, fd, peer, peer_len,
-	                   implicit_tls ? server->deps.tls_ctx : NULL);
-	conn_set_cbs(s->conn, on_read, on_end, on_flushed, s);
-	conn_set_idle_timeout(s->conn, (unsigned)cfg->pop3_timeout);
 	s->state = POP3_STATE_AUTHORIZATION;
 	s->out = evbuffer_new();
 	DLIST_PREPEND(server->sessions, s);
 	server->n_sessions++;
-	log_info("pop3 session=%s event=connect ip=%s local=%s tls=%s", s->conn->id,
-	         s->conn->peer_ip, s->conn->local, implicit_tls ? "yes" : "no");
+	log_info("pop3 session=%s event=connect ip=%s local=%s tls=%s", s->ns.conn->id,
+	         s->ns.conn->peer_ip, s->ns.conn->local, implicit_tls ? "yes" : "no");
 	if (server->n_sessions > cfg->pop3_max_connections) {
 		session_close(s, "-ERR [SYS/TEMP] Too many connections, try again later\r\n");
 		return;
 	}
-	conn_printf(s->conn, "+OK %s POP3 server ready\r\n", "Tresor");
+	conn_printf(s->ns.conn, "+OK %s POP3 server ready\r\n", "Tresor");
 }
 
 /* --- running commands --- */
 
-static void run_on_worker(void *ctx, void *thread_ctx)
+static void run_command(struct net_session *ns)
 {
-	struct pop3_session *s = ctx;
+	struct pop3_session *s = owner(ns);
 
-	s->store = thread_ctx;
 	s->def->run(s);
-	s->store = NULL;
 }
 
 static void enter_stls(struct pop3_session *s)
 {
-	struct evbuffer *in = conn_input(s->conn);
+	struct evbuffer *in = conn_input(s->ns.conn);
 
 	/* CVE-2011-0411: whatever was pipelined after STLS is dropped. */
 	evbuffer_drain(in, evbuffer_get_length(in));
-	if (conn_starttls(s->conn, s->server->deps.tls_ctx) < 0) {
+	if (conn_starttls(s->ns.conn, s->server->deps.tls_ctx) < 0) {
 		session_close(s, NULL);
 		return;
 	}
-	conn_set_idle_timeout(s->conn, (unsigned)s->server->deps.config->pop3_timeout);
+	conn_set_idle_timeout(s->ns.conn, (unsigned)s->server->deps.config->pop3_timeout);
 	/* RFC 2595 4: a user name given before TLS is forgotten. */
 	XFREE(s->user_arg);
-}
-
-static void log_command(struct pop3_session *s)
-{
-	struct timespec now;
-	long ms;
-
-	if (s->cmd_start.tv_sec == 0 || s->def == NULL)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (now.tv_sec - s->cmd_start.tv_sec) * 1000 +
-	     (now.tv_nsec - s->cmd_start.tv_nsec) / 1000000;
-	log_debug("pop3 session=%s user=%s cmd=%s ms=%ld", s->conn->id, s->user ? s->user : "-",
-	          s->def->name, ms);
-	s->cmd_start.tv_sec = 0;
-}
-
-static void finish_delay(evutil_socket_t fd, short what, void *arg)
-{
-	struct pop3_session *s = arg;
-
-	flush_out(s);
-	s->busy = false;
-	if (s->closing)
-		session_free(s);
-	else
-		session_read(s);
 }
 
 static void after_command(struct pop3_session *s, enum pop3_after after)
 {
 	switch (after) {
 	case POP3_AFTER_QUIT:
-		s->busy = false; /* on_flushed may free the session from here on */
+		s->ns.busy = false; /* the flushed callback may free the session from here on */
 		session_close(s, NULL);
 		return;
 	case POP3_AFTER_STLS:
@@ -270,52 +239,27 @@ static void after_command(struct pop3_session *s, enum pop3_after after)
 	case POP3_AFTER_NOTHING:
 		break;
 	}
-	s->busy = false;
-	if (!s->in_read)
-		session_read(s);
+	net_session_resume(&s->ns);
 }
 
-static void command_finished(struct pop3_session *s)
+/* A command returned (loop thread). */
+static void command_returned(struct net_session *ns)
 {
+	struct pop3_session *s = owner(ns);
 	enum pop3_after after = s->after;
 
-	log_command(s);
+	net_session_log_command(ns, s->def != NULL ? s->def->name : NULL);
 	s->after = POP3_AFTER_NOTHING;
-	if (s->closing) {
-		s->busy = false;
-		if (!s->in_read)
-			session_free(s);
+	if (!net_session_returned(ns))
 		return;
-	}
-	if (s->reply_delay_ms > 0) {
-		struct timeval tv = {s->reply_delay_ms / 1000, (s->reply_delay_ms % 1000) * 1000};
-
-		/* The reply (a failed login) and the next command wait. */
-		s->reply_delay_ms = 0;
-		if (s->delay_ev == NULL)
-			s->delay_ev = evtimer_new(s->server->deps.base, finish_delay, s);
-		evtimer_add(s->delay_ev, &tv);
-		return;
-	}
 	flush_out(s);
 	after_command(s, after);
-}
-
-static void run_done(void *ctx)
-{
-	command_finished(ctx);
 }
 
 void pop3_session_run(struct pop3_session *s, const struct pop3_cmd_def *def)
 {
 	s->def = def;
-	s->busy = true;
-	if (def->flags & POP3_CMD_LOOP) {
-		def->run(s);
-		command_finished(s);
-	} else {
-		worker_submit(s->server->deps.workers, run_on_worker, run_done, s);
-	}
+	net_session_run(&s->ns, run_command, (def->flags & POP3_CMD_LOOP) != 0);
 }
 
 static void dispatch(struct pop3_session *s)
@@ -333,7 +277,7 @@ static void dispatch(struct pop3_session *s)
 		pop3_session_run(s, &pop3_cmd_none);
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &s->cmd_start);
+	net_session_start_command(&s->ns);
 	pop3_session_run(s, def);
 }
 
@@ -397,10 +341,10 @@ static bool too_many_errors(const struct pop3_session *s)
 
 static void session_read(struct pop3_session *s)
 {
-	struct evbuffer *in = conn_input(s->conn);
+	struct evbuffer *in = conn_input(s->ns.conn);
 
-	s->in_read = true;
-	while (!s->busy && s->state != POP3_STATE_UPDATE && !s->conn->closing) {
+	s->ns.in_read = true;
+	while (!s->ns.busy && s->state != POP3_STATE_UPDATE && !s->ns.conn->closing) {
 		if (too_many_errors(s)) {
 			session_close(s, "-ERR Too many errors, closing\r\n");
 			break;
@@ -415,9 +359,7 @@ static void session_read(struct pop3_session *s)
 			break;
 		}
 	}
-	s->in_read = false;
-	if (s->closing && !s->busy)
-		session_free(s);
+	net_session_read_done(&s->ns);
 }
 
 /* --- server --- */
@@ -434,17 +376,11 @@ struct pop3_server *pop3_server_new(const struct proto_deps *deps)
 void pop3_server_shutdown(struct pop3_server *server)
 {
 	struct pop3_session *s, *next;
-	static const char bye[] = "-ERR [SYS/TEMP] Server shutting down\r\n";
 
 	server->shutting_down = true;
 	for (s = server->sessions; s != NULL; s = next) {
 		next = s->next;
-		if (s->busy && !(s->delay_ev != NULL && evtimer_pending(s->delay_ev, NULL))) {
-			s->closing = true;
-			continue;
-		}
-		conn_write(s->conn, bye, sizeof(bye) - 1);
-		session_free(s);
+		net_session_shutdown(&s->ns, "-ERR [SYS/TEMP] Server shutting down\r\n");
 	}
 }
 

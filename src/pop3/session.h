@@ -14,6 +14,7 @@
 #ifndef TRESOR_POP3_SESSION_H
 #define TRESOR_POP3_SESSION_H
 
+#include "net/session.h"
 #include "pop3/parser.h"
 #include "pop3/pop3.h"
 
@@ -68,15 +69,12 @@ enum pop3_after {
 #define POP3_USER_MAX 320
 
 struct pop3_session {
+	struct net_session ns; /* first: connection, running command, held-back reply */
 	struct pop3_server *server;
-	struct conn *conn;
 	enum pop3_state state;
 	struct pop3_session *prev, *next; /* server's session list */
 
 	bool discarding_line;
-	bool in_read;
-	bool busy;
-	bool closing;
 	enum pop3_after after;
 	unsigned errors;
 
@@ -85,10 +83,6 @@ struct pop3_session {
 	struct pop3_command cmd;
 	const struct pop3_cmd_def *def;
 	struct evbuffer *out; /* replies of the running command */
-	unsigned reply_delay_ms;
-	struct event *delay_ev;
-	struct store *store; /* the worker's store, while running on a worker */
-	struct timespec cmd_start;
 
 	/* AUTHORIZATION. */
 	char *user_arg; /* name given by USER, waiting for PASS */

@@ -29,7 +29,8 @@
 static void sasl_verify(struct smtp_session *s)
 {
 	const struct proto_deps *deps = &s->server->deps;
-	struct auth_login ctx = {s->store, deps->auth_cache, deps->throttle, s->conn->peer_ip};
+	struct auth_login ctx = {s->ns.store, deps->auth_cache, deps->throttle,
+	                         s->ns.conn->peer_ip};
 	const char *user = sasl_username(s->sasl);
 	char safe[LOG_SAFE_SIZE];
 	char *address = NULL;
@@ -39,17 +40,17 @@ static void sasl_verify(struct smtp_session *s)
 	                         &delay)) {
 	case AUTH_LOGIN_OK:
 		s->user = address;
-		log_info("smtp session=%s event=login user=%s ip=%s mech=%s", s->conn->id, s->user,
-		         s->conn->peer_ip, sasl_mech(s->sasl));
+		log_info("smtp session=%s event=login user=%s ip=%s mech=%s", s->ns.conn->id,
+		         s->user, s->ns.conn->peer_ip, sasl_mech(s->sasl));
 		smtp_reply(s, "235 2.7.0 Authentication successful");
 		break;
 	case AUTH_LOGIN_TEMP:
 		smtp_reply(s, "454 4.7.0 Temporary authentication failure");
 		break;
 	case AUTH_LOGIN_FAILED:
-		log_info("smtp session=%s event=login-failed user=%s ip=%s", s->conn->id,
-		         log_safe(safe, user, strlen(user)), s->conn->peer_ip);
-		s->reply_delay_ms = (unsigned)deps->config->auth_failure_delay_ms + delay;
+		log_info("smtp session=%s event=login-failed user=%s ip=%s", s->ns.conn->id,
+		         log_safe(safe, user, strlen(user)), s->ns.conn->peer_ip);
+		s->ns.reply_delay_ms = (unsigned)deps->config->auth_failure_delay_ms + delay;
 		smtp_reply(s, "535 5.7.8 Authentication credentials invalid");
 		break;
 	}
@@ -116,7 +117,7 @@ void smtp_cmd_auth(struct smtp_session *s)
 
 void smtp_auth_line(struct smtp_session *s, const char *line, size_t len)
 {
-	s->busy = true;
+	s->ns.busy = true;
 	sasl_advance(s, line, len);
 	smtp_session_run(s, &smtp_cmd_none);
 }

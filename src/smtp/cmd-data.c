@@ -84,7 +84,7 @@ static const char *protocol_name(const struct smtp_session *s)
 
 	if (!s->esmtp)
 		return "SMTP";
-	return names[s->txn->smtputf8][s->conn->tls][s->user != NULL];
+	return names[s->txn->smtputf8][s->ns.conn->tls][s->user != NULL];
 }
 
 /* Submission: every From address must be the account's; false after a refusal. */
@@ -103,7 +103,7 @@ static bool from_allowed(struct smtp_session *s)
 		char *nl = strchr(line, '\n');
 
 		*nl = '\0';
-		ret = delivery_sender_owned(s->store, s->user, line);
+		ret = delivery_sender_owned(s->ns.store, s->user, line);
 		*nl = '\n';
 		if (ret < 0) {
 			smtp_store_error(s, "from");
@@ -121,7 +121,7 @@ static bool from_allowed(struct smtp_session *s)
 static void message_commit(struct smtp_session *s)
 {
 	struct smtp_trace trace = {s->helo,
-	                           s->conn->peer_ip,
+	                           s->ns.conn->peer_ip,
 	                           smtp_hostname(s),
 	                           protocol_name(s),
 	                           s->tls_info[0] ? s->tls_info : NULL,
@@ -135,15 +135,15 @@ static void message_commit(struct smtp_session *s)
 		return;
 	}
 	memcpy(id, s->txn->id, sizeof(id));
-	ret = smtp_txn_commit(&s->txn, s->store, &trace,
+	ret = smtp_txn_commit(&s->txn, s->ns.store, &trace,
 	                      s->mode == SMTP_MODE_SUBMISSION ? smtp_hostname(s) : NULL);
 	smtp_session_reset(s);
 	if (ret < 0) {
 		smtp_store_error(s, "deliver");
 		return;
 	}
-	log_info("smtp session=%s event=accepted id=%s size=%zu rcpts=%zu user=%s", s->conn->id, id,
-	         size, rcpts, s->user ? s->user : "-");
+	log_info("smtp session=%s event=accepted id=%s size=%zu rcpts=%zu user=%s", s->ns.conn->id,
+	         id, size, rcpts, s->user ? s->user : "-");
 	smtp_reply(s, "250 2.0.0 Ok: queued as %s", id);
 }
 

@@ -44,8 +44,8 @@ static bool greet(struct smtp_session *s, const char *verb, bool esmtp)
 	free(s->helo);
 	s->helo = xstrndup(s->cmd.arg, s->cmd.arg_len);
 	s->esmtp = esmtp;
-	if (s->conn->tls && s->tls_info[0] == '\0')
-		conn_tls_info(s->conn, s->tls_info, sizeof(s->tls_info));
+	if (s->ns.conn->tls && s->tls_info[0] == '\0')
+		conn_tls_info(s->ns.conn, s->tls_info, sizeof(s->tls_info));
 	smtp_session_enter_state(s, SMTP_STATE_READY);
 	return true;
 }
@@ -70,7 +70,7 @@ void smtp_cmd_ehlo(struct smtp_session *s)
 	smtp_reply(s, "250-CHUNKING");
 	smtp_reply(s, "250-BINARYMIME");
 	smtp_reply(s, "250-DSN");
-	if (!s->conn->tls)
+	if (!s->ns.conn->tls)
 		smtp_reply(s, "250-STARTTLS");
 	if (smtp_auth_allowed(s) && s->user == NULL)
 		smtp_reply(s, "250-AUTH PLAIN LOGIN");

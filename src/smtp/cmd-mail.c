@@ -111,7 +111,7 @@ static bool sender_allowed(struct smtp_session *s, const char *sender)
 		smtp_reply(s, "530 5.7.0 Authentication required");
 		return false;
 	}
-	ret = sender[0] != '\0' ? delivery_sender_owned(s->store, s->user, sender) : 0;
+	ret = sender[0] != '\0' ? delivery_sender_owned(s->ns.store, s->user, sender) : 0;
 	if (ret < 0) {
 		smtp_store_error(s, "sender");
 		return false;

@@ -144,7 +144,7 @@ void smtp_cmd_rcpt(struct smtp_session *s)
 		smtp_reply(s, "250 2.1.5 Ok");
 		return;
 	}
-	if (delivery_resolve(s->store, address, &where) < 0) {
+	if (delivery_resolve(s->ns.store, address, &where) < 0) {
 		smtp_store_error(s, "rcpt");
 		return;
 	}

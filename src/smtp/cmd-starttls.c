@@ -12,7 +12,7 @@
 
 void smtp_cmd_starttls(struct smtp_session *s)
 {
-	if (s->conn->tls) {
+	if (s->ns.conn->tls) {
 		smtp_reply(s, "503 5.5.1 TLS is already active");
 		return;
 	}

@@ -31,6 +31,7 @@
 #include "base/mem.h"
 #include "net/conn.h"
 #include "net/lines.h"
+#include "net/session.h"
 #include "net/worker.h"
 #include "smtp/server.h"
 #include "smtp/txn.h"
@@ -44,7 +45,6 @@
 #include <string.h>
 
 static void session_read(struct smtp_session *s);
-static void session_close(struct smtp_session *s, const char *reply);
 
 static const char *state_name(enum smtp_state st)
 {
@@ -69,7 +69,7 @@ static const char *state_name(enum smtp_state st)
 
 void smtp_session_enter_state(struct smtp_session *s, enum smtp_state next)
 {
-	log_debug("smtp session=%s state=%s next=%s", s->conn->id, state_name(s->state),
+	log_debug("smtp session=%s state=%s next=%s", s->ns.conn->id, state_name(s->state),
 	          state_name(next));
 	s->state = next;
 }
@@ -81,8 +81,8 @@ const char *smtp_hostname(const struct smtp_session *s)
 
 bool smtp_auth_allowed(const struct smtp_session *s)
 {
-	return s->conn->tls ||
-	       (s->conn->loopback && s->server->deps.config->auth_plaintext_loopback);
+	return s->ns.conn->tls ||
+	       (s->ns.conn->loopback && s->server->deps.config->auth_plaintext_loopback);
 }
 
 void smtp_session_reset(struct smtp_session *s)
@@ -117,15 +117,15 @@ void smtp_reply(struct smtp_session *s, const char *fmt, ...)
 
 void smtp_store_error(struct smtp_session *s, const char *what)
 {
-	log_error("smtp session=%s event=store-error what=%s error=\"%s\"", s->conn->id, what,
-	          s->store != NULL ? store_last_error(s->store) : "-");
+	log_error("smtp session=%s event=store-error what=%s error=\"%s\"", s->ns.conn->id, what,
+	          s->ns.store != NULL ? store_last_error(s->ns.store) : "-");
 	smtp_reply(s, "451 4.3.0 Temporary failure, try again later");
 }
 
 /* Moves what the command wrote to the socket. */
 static void flush_out(struct smtp_session *s)
 {
-	evbuffer_add_buffer(conn_output(s->conn), s->out);
+	evbuffer_add_buffer(conn_output(s->ns.conn), s->out);
 }
 
 /* --- lifecycle --- */
@@ -154,7 +154,7 @@ static void account_buffer(struct smtp_session *s)
 	s->buffered = len;
 	if (server->buffered <= server->deps.config->smtp_memory_max || s->out_of_memory)
 		return;
-	log_error("smtp session=%s event=memory-budget-exhausted buffered=%llu", s->conn->id,
+	log_error("smtp session=%s event=memory-budget-exhausted buffered=%llu", s->ns.conn->id,
 	          (unsigned long long)server->buffered);
 	s->out_of_memory = true;
 	s->data.limit = len; /* data.c keeps nothing more */
@@ -169,156 +169,124 @@ static void release_buffer(struct smtp_session *s)
 	s->out_of_memory = false;
 }
 
-static void session_free(struct smtp_session *s)
+static struct smtp_session *owner(struct net_session *ns)
 {
+	return (struct smtp_session *)ns; /* ns is the first member */
+}
+
+static void session_free(struct net_session *ns)
+{
+	struct smtp_session *s = owner(ns);
+
 	release_buffer(s);
 	server_unlink(s->server, s);
-	if (s->delay_ev != NULL)
-		event_free(s->delay_ev);
 	smtp_txn_rollback(&s->txn);
 	sasl_free(&s->sasl);
 	free(s->helo);
 	free(s->user);
 	evbuffer_free(s->out);
-	conn_free(&s->conn);
+	net_session_deinit(&s->ns);
 	free(s);
-}
-
-static void on_read(struct conn *c, void *ctx)
-{
-	session_read(ctx);
-}
-
-static void on_end(struct conn *c, void *ctx, enum conn_end why)
-{
-	struct smtp_session *s = ctx;
-
-	log_info("smtp session=%s event=disconnect reason=%s user=%s", c->id,
-	         why == CONN_END_TIMEOUT ? "timeout"
-	         : why == CONN_END_EOF   ? "eof"
-	                                 : "error",
-	         s->user ? s->user : "-");
-	if (why == CONN_END_TIMEOUT && !s->busy) {
-		char reply[300];
-
-		/* RFC 5321 4.5.3.2: the server may close after its timeout, with 421. */
-		snprintf(reply, sizeof(reply), "421 4.4.2 %s Error: timeout exceeded\r\n",
-		         smtp_hostname(s));
-		session_close(s, reply);
-		return;
-	}
-	if (s->busy) {
-		s->closing = true; /* freed when the running command returns */
-		return;
-	}
-	session_free(s);
-}
-
-static void on_flushed(struct conn *c, void *ctx)
-{
-	struct smtp_session *s = ctx;
-
-	if (s->busy || s->in_read) {
-		s->closing = true;
-		return;
-	}
-	session_free(s);
 }
 
 static void session_close(struct smtp_session *s, const char *reply)
 {
-	if (reply != NULL)
-		conn_write(s->conn, reply, strlen(reply));
 	s->state = SMTP_STATE_QUIT;
-	conn_close_after_write(s->conn);
+	net_session_close(&s->ns, reply);
 }
+
+/* "421 code host text" (RFC 5321 3.8, 4.2.2), then the close. */
+static void close_421(struct smtp_session *s, const char *code, const char *text)
+{
+	char reply[SMTP_DOMAIN_MAX + 100];
+
+	snprintf(reply, sizeof(reply), "421 %s %s %s\r\n", code, smtp_hostname(s), text);
+	session_close(s, reply);
+}
+
+static void on_timeout(struct net_session *ns)
+{
+	/* RFC 5321 4.5.3.2: the server may close after its timeout, with 421. */
+	close_421(owner(ns), "4.4.2", "Error: timeout exceeded");
+}
+
+static void read_input(struct net_session *ns)
+{
+	session_read(owner(ns));
+}
+
+static void flush_ns(struct net_session *ns)
+{
+	flush_out(owner(ns));
+}
+
+static const char *session_user(struct net_session *ns)
+{
+	return owner(ns)->user;
+}
+
+static void command_returned(struct net_session *ns);
+
+static const struct net_session_ops session_ops = {
+        .proto = "smtp",
+        .timeout = on_timeout,
+        .read = read_input,
+        .returned = command_returned,
+        .flush = flush_ns,
+        .free = session_free,
+        .user = session_user,
+};
 
 void smtp_accept(struct smtp_server *server, int fd, const struct sockaddr *peer,
                  socklen_t peer_len, enum smtp_mode mode, bool implicit_tls)
 {
 	const struct config *cfg = server->deps.config;
-	struct smtp_session *s;
+	struct smtp_session *s = xcalloc(1, sizeof(*s));
 
-	s = xcalloc(1, sizeof(*s));
+	net_session_init(&s->ns, &session_ops, server->deps.base, server->deps.workers, fd, peer,
+	                 peer_len, implicit_tls ? server->deps.tls_ctx : NULL,
+	                 (unsigned)cfg->smtp_timeout);
 	s->server = server;
 	s->mode = mode;
-	s->conn = conn_new(server->deps.base, fd, peer, peer_len,
-	                   implicit_tls ? server->deps.tls_ctx : NULL);
-	conn_set_cbs(s->conn, on_read, on_end, on_flushed, s);
-	conn_set_idle_timeout(s->conn, (unsigned)cfg->smtp_timeout);
 	s->state = SMTP_STATE_CONNECTED;
 	s->out = evbuffer_new();
 	server_link(server, s);
-	log_info("smtp session=%s event=connect ip=%s local=%s mode=%s tls=%s", s->conn->id,
-	         s->conn->peer_ip, s->conn->local, mode == SMTP_MODE_MX ? "mx" : "submission",
+	log_info("smtp session=%s event=connect ip=%s local=%s mode=%s tls=%s", s->ns.conn->id,
+	         s->ns.conn->peer_ip, s->ns.conn->local, mode == SMTP_MODE_MX ? "mx" : "submission",
 	         implicit_tls ? "yes" : "no");
 	if (server->n_sessions > cfg->smtp_max_connections) {
-		char reply[300];
-
-		snprintf(reply, sizeof(reply),
-		         "421 4.7.0 %s Too many connections, try again later\r\n",
-		         smtp_hostname(s));
-		session_close(s, reply);
+		close_421(s, "4.7.0", "Too many connections, try again later");
 		return;
 	}
 	/* RFC 5321 4.3.1: the greeting; "ESMTP" tells the client to send EHLO. */
-	conn_printf(s->conn, "220 %s ESMTP Tresor\r\n", smtp_hostname(s));
+	conn_printf(s->ns.conn, "220 %s ESMTP Tresor\r\n", smtp_hostname(s));
 }
 
 /* --- running commands --- */
 
-static void run_on_worker(void *ctx, void *thread_ctx)
+static void run_command(struct net_session *ns)
 {
-	struct smtp_session *s = ctx;
+	struct smtp_session *s = owner(ns);
 
-	s->store = thread_ctx;
 	s->def->run(s);
-	s->store = NULL;
 }
 
 static void enter_starttls(struct smtp_session *s)
 {
-	struct evbuffer *in = conn_input(s->conn);
+	struct evbuffer *in = conn_input(s->ns.conn);
 
 	/* CVE-2011-0411: whatever was pipelined after STARTTLS is dropped. */
 	evbuffer_drain(in, evbuffer_get_length(in));
-	if (conn_starttls(s->conn, s->server->deps.tls_ctx) < 0) {
+	if (conn_starttls(s->ns.conn, s->server->deps.tls_ctx) < 0) {
 		session_close(s, NULL);
 		return;
 	}
-	conn_set_idle_timeout(s->conn, (unsigned)s->server->deps.config->smtp_timeout);
+	conn_set_idle_timeout(s->ns.conn, (unsigned)s->server->deps.config->smtp_timeout);
 	/* RFC 3207 4.2: everything learnt before TLS is forgotten. */
 	smtp_txn_rollback(&s->txn);
 	XFREE(s->helo);
 	s->esmtp = false;
 	smtp_session_enter_state(s, SMTP_STATE_CONNECTED);
-}
-
-static void log_command(struct smtp_session *s)
-{
-	struct timespec now;
-	long ms;
-
-	if (s->cmd_start.tv_sec == 0 || s->def == NULL)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (now.tv_sec - s->cmd_start.tv_sec) * 1000 +
-	     (now.tv_nsec - s->cmd_start.tv_nsec) / 1000000;
-	log_debug("smtp session=%s user=%s cmd=%s ms=%ld", s->conn->id, s->user ? s->user : "-",
-	          s->def->name, ms);
-	s->cmd_start.tv_sec = 0;
-}
-
-static void finish_delay(evutil_socket_t fd, short what, void *arg)
-{
-	struct smtp_session *s = arg;
-
-	flush_out(s);
-	s->busy = false;
-	if (s->closing)
-		session_free(s);
-	else
-		session_read(s);
 }
 
 /* What the loop does after a command, once its replies are on their way. */
@@ -328,7 +296,7 @@ static void after_command(struct smtp_session *s, enum smtp_after after)
 
 	switch (after) {
 	case SMTP_AFTER_QUIT:
-		s->busy = false; /* on_flushed may free the session from here on */
+		s->ns.busy = false; /* the flushed callback may free the session from here on */
 		session_close(s, NULL);
 		return;
 	case SMTP_AFTER_STARTTLS:
@@ -347,55 +315,29 @@ static void after_command(struct smtp_session *s, enum smtp_after after)
 	case SMTP_AFTER_NOTHING:
 		break;
 	}
-	s->busy = false;
-	if (!s->in_read)
-		session_read(s);
+	net_session_resume(&s->ns);
 }
 
-/* Runs on the loop once a command has returned. */
-static void command_finished(struct smtp_session *s)
+/* A command returned (loop thread). */
+static void command_returned(struct net_session *ns)
 {
+	struct smtp_session *s = owner(ns);
 	enum smtp_after after = s->after;
 
-	log_command(s);
+	net_session_log_command(ns, s->def != NULL ? s->def->name : NULL);
 	s->after = SMTP_AFTER_NOTHING;
 	if (s->txn == NULL)
 		release_buffer(s);
-	if (s->closing) {
-		s->busy = false;
-		if (!s->in_read)
-			session_free(s);
+	if (!net_session_returned(ns))
 		return;
-	}
-	if (s->reply_delay_ms > 0) {
-		struct timeval tv = {s->reply_delay_ms / 1000, (s->reply_delay_ms % 1000) * 1000};
-
-		/* The reply (a failed AUTH) and the next command wait. */
-		s->reply_delay_ms = 0;
-		if (s->delay_ev == NULL)
-			s->delay_ev = evtimer_new(s->server->deps.base, finish_delay, s);
-		evtimer_add(s->delay_ev, &tv);
-		return;
-	}
 	flush_out(s);
 	after_command(s, after);
-}
-
-static void run_done(void *ctx)
-{
-	command_finished(ctx);
 }
 
 void smtp_session_run(struct smtp_session *s, const struct smtp_cmd_def *def)
 {
 	s->def = def;
-	s->busy = true;
-	if (def->flags & SMTP_CMD_LOOP) {
-		def->run(s);
-		command_finished(s);
-	} else {
-		worker_submit(s->server->deps.workers, run_on_worker, run_done, s);
-	}
+	net_session_run(&s->ns, run_command, (def->flags & SMTP_CMD_LOOP) != 0);
 }
 
 /* RFC 5321 4.1.4 / 3.3: why a known command cannot run now. */
@@ -431,7 +373,7 @@ static void dispatch(struct smtp_session *s)
 		smtp_session_run(s, &smtp_cmd_none);
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &s->cmd_start);
+	net_session_start_command(&s->ns);
 	smtp_session_run(s, def);
 }
 
@@ -494,7 +436,7 @@ static void data_complete(struct smtp_session *s)
 {
 	const struct smtp_data *d = &s->data;
 
-	s->busy = true;
+	s->ns.busy = true;
 	if (s->out_of_memory)
 		smtp_reply(s, "452 4.3.1 Insufficient system storage, try again later");
 	else if (d->bare_lf || d->bare_cr)
@@ -512,7 +454,7 @@ static void data_complete(struct smtp_session *s)
 		return;
 	}
 	log_info("smtp session=%s event=message-refused size=%llu bare_lf=%d bare_cr=%d nul=%d",
-	         s->conn->id, (unsigned long long)d->size, d->bare_lf, d->bare_cr, d->nul);
+	         s->ns.conn->id, (unsigned long long)d->size, d->bare_lf, d->bare_cr, d->nul);
 	smtp_session_reset(s);
 	smtp_session_run(s, &smtp_cmd_none);
 }
@@ -540,7 +482,7 @@ static bool read_data(struct smtp_session *s, struct evbuffer *in)
 static void chunk_complete(struct smtp_session *s, uint64_t size)
 {
 	s->chunk_active = false;
-	s->busy = true;
+	s->ns.busy = true;
 	if (s->bdat_error != NULL) {
 		smtp_reply(s, "%s", s->bdat_error);
 		s->bdat_error = NULL;
@@ -590,16 +532,12 @@ static bool read_chunk(struct smtp_session *s, struct evbuffer *in)
 static void session_read(struct smtp_session *s)
 {
 	const struct config *cfg = s->server->deps.config;
-	struct evbuffer *in = conn_input(s->conn);
+	struct evbuffer *in = conn_input(s->ns.conn);
 
-	s->in_read = true;
-	while (!s->busy && s->state != SMTP_STATE_QUIT && !s->conn->closing) {
+	s->ns.in_read = true;
+	while (!s->ns.busy && s->state != SMTP_STATE_QUIT && !s->ns.conn->closing) {
 		if (s->errors > cfg->smtp_max_errors) {
-			char reply[300];
-
-			snprintf(reply, sizeof(reply), "421 4.7.0 %s Error: too many errors\r\n",
-			         smtp_hostname(s));
-			session_close(s, reply);
+			close_421(s, "4.7.0", "Error: too many errors");
 			break;
 		}
 		if (s->chunk_active) {
@@ -618,9 +556,7 @@ static void session_read(struct smtp_session *s)
 			break;
 		}
 	}
-	s->in_read = false;
-	if (s->closing && !s->busy)
-		session_free(s);
+	net_session_read_done(&s->ns);
 }
 
 /* --- server --- */
@@ -636,20 +572,14 @@ struct smtp_server *smtp_server_new(const struct proto_deps *deps)
 void smtp_server_shutdown(struct smtp_server *server)
 {
 	struct smtp_session *s, *next;
-	char reply[300];
+	char reply[SMTP_DOMAIN_MAX + 100];
 
 	server->shutting_down = true;
 	snprintf(reply, sizeof(reply), "421 4.3.2 %s Service shutting down\r\n",
 	         server->deps.config->hostname);
 	for (s = server->sessions; s != NULL; s = next) {
 		next = s->next;
-		/* A command on a worker frees its session when it returns. */
-		if (s->busy && !(s->delay_ev != NULL && evtimer_pending(s->delay_ev, NULL))) {
-			s->closing = true;
-			continue;
-		}
-		conn_write(s->conn, reply, strlen(reply));
-		session_free(s);
+		net_session_shutdown(&s->ns, reply);
 	}
 }
 

@@ -16,6 +16,7 @@
 #ifndef TRESOR_SMTP_SESSION_H
 #define TRESOR_SMTP_SESSION_H
 
+#include "net/session.h"
 #include "smtp/data.h"
 #include "smtp/parser.h"
 #include "smtp/smtp.h"
@@ -78,17 +79,14 @@ enum smtp_after {
 };
 
 struct smtp_session {
+	struct net_session ns; /* first: connection, running command, held-back reply */
 	struct smtp_server *server;
-	struct conn *conn;
 	enum smtp_mode mode;
 	enum smtp_state state;
 	struct smtp_session *prev, *next; /* server's session list */
 
 	/* Reading. */
 	bool discarding_line; /* dropping the rest of an over-long command line */
-	bool in_read;
-	bool busy;
-	bool closing;
 	enum smtp_after after;
 	unsigned errors;        /* 4xx/5xx replies so far */
 	struct smtp_data data;  /* DATA reader */
@@ -105,10 +103,6 @@ struct smtp_session {
 	struct smtp_command cmd;
 	const struct smtp_cmd_def *def;
 	struct evbuffer *out; /* replies of the running command */
-	unsigned reply_delay_ms;
-	struct event *delay_ev;
-	struct store *store; /* the worker's store, while running on a worker */
-	struct timespec cmd_start;
 
 	/* Client. */
 	char *helo;
