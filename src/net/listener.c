@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <event2/listener.h>
 #include <event2/util.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +25,16 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
                       void *arg)
 {
 	struct listener_cb *lcb = arg;
+	int one = 1;
 
+	/*
+	 * Replies go out as soon as they are written. Without this, Nagle's
+	 * algorithm holds a second small segment (a TLS record written in two
+	 * parts, a reply after a command's continuation) until the client's
+	 * delayed ACK, about 40 ms later.
+	 */
+	if (addr->sa_family == AF_INET || addr->sa_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	lcb->cb(fd, addr, (socklen_t)len, lcb->ctx);
 }
 
