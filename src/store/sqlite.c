@@ -537,9 +537,12 @@ static int sq_begin(struct sqlite_store *q, bool write)
 
 /*
  * Ends the open transaction: commits if ret is STORE_OK (then announces the
- * changed mailboxes), otherwise rolls back. Returns the final result.
+ * changed mailboxes), otherwise rolls back. Returns the final result. With
+ * sync, a committed write is fdatasync'ed before the return; without it (flag
+ * changes) the commit is in the WAL, so it survives the process being killed,
+ * and reaches the disk with the next synced write or checkpoint.
  */
-static int sq_end(struct sqlite_store *q, int ret)
+static int sq_finish(struct sqlite_store *q, int ret, bool sync)
 {
 	sqlite3_stmt *rb;
 
@@ -548,7 +551,7 @@ static int sq_end(struct sqlite_store *q, int ret)
 		bool wrote = q->writing;
 
 		sq_write_unlock(q);
-		if (wrote)
+		if (wrote && sync)
 			ret = sq_wal_sync(q);
 		store_notify_flush(&q->s); /* committed: others see it either way */
 		return ret;
@@ -561,6 +564,11 @@ static int sq_end(struct sqlite_store *q, int ret)
 	}
 	sq_write_unlock(q);
 	return ret;
+}
+
+static int sq_end(struct sqlite_store *q, int ret)
+{
+	return sq_finish(q, ret, true);
 }
 
 /* --- small growable arrays --- */
@@ -2064,7 +2072,8 @@ static int sq_flags(struct store *s, uint64_t mailbox_id, const struct store_uid
 	if ((ret = sq_begin(q, true)) < 0)
 		return ret;
 	ret = sq_flags_tx(q, mailbox_id, uids, n_uids, mode, flags, keywords, unchangedsince, &o);
-	ret = sq_end(q, ret);
+	/* Like Dovecot (mail_fsync = optimized), flag changes are not synced on their own. */
+	ret = sq_finish(q, ret, false);
 	if (ret < 0) {
 		store_changes_array_free(&o.changes, o.n_changes);
 		free(o.failed.v);

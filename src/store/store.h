@@ -12,8 +12,12 @@
  *
  * Durability: a call that writes returns 0 only after the change is durable
  * on disk (SQLite: the WAL is fdatasync'ed after the commit, before the call
- * returns; see sq_wal_sync in sqlite.c). On error nothing of the change
- * is visible (one transaction per call).
+ * returns; see sq_wal_sync in sqlite.c). One exception, as Dovecot's
+ * mail_fsync = optimized makes it: store_flags commits without a sync of its
+ * own, so a flag change survives the process being killed at once and a power
+ * loss from the next synced write (any delivery, expunge, copy) or checkpoint
+ * on. Messages are never acknowledged before they are on disk. On error
+ * nothing of the change is visible (one transaction per call).
  *
  * Errors: functions return 0 on success, STORE_ERR_* (negative) on failure,
  * with a message for the log in store_last_error(). STORE_ERR_NOTFOUND and
@@ -338,7 +342,8 @@ int store_message_data(struct store *s, uint64_t message_id, char **data_r, size
  * Changes flags of the entries in uids. With unchangedsince != 0 (CONDSTORE),
  * entries whose modseq is greater are not changed and are listed in
  * *failed_r (ascending). Entries whose flags actually change get a new modseq
- * and are listed in *changes_r.
+ * and are listed in *changes_r. Committed, not synced on its own (see
+ * "Durability" above).
  */
 int store_flags(struct store *s, uint64_t mailbox_id, const struct store_uid_range *uids,
                 size_t n_uids, enum store_flags_mode mode, unsigned flags, const char *keywords,
