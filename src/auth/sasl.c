@@ -107,40 +107,6 @@ static enum sasl_result sasl_challenge(struct sasl_session *s, enum sasl_state n
 	return SASL_CONTINUE;
 }
 
-/* The length of the UTF-8 sequence that starts with byte b, or 0 if b cannot start one. */
-static size_t sasl_utf8_len(unsigned char b)
-{
-	if (b < 0x80)
-		return 1;
-	if (b >= 0xc2 && b <= 0xdf)
-		return 2;
-	if ((b & 0xf0) == 0xe0)
-		return 3;
-	if (b >= 0xf0 && b <= 0xf4)
-		return 4;
-	return 0;
-}
-
-/* Decodes 1-4 UTF-8 bytes at p (n available) into *cp; returns the length or 0. */
-static size_t sasl_utf8_char(const unsigned char *p, size_t n, uint32_t *cp)
-{
-	static const uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
-	size_t need = sasl_utf8_len(p[0]);
-
-	if (need == 0 || need > n)
-		return 0;
-	*cp = need == 1 ? p[0] : p[0] & (0x7f >> need);
-	for (size_t i = 1; i < need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		*cp = (*cp << 6) | (p[i] & 0x3f);
-	}
-	/* No overlong forms, no surrogates, nothing past U+10FFFF. */
-	if (*cp < min_cp[need] || (*cp >= 0xd800 && *cp <= 0xdfff) || *cp > 0x10ffff)
-		return 0;
-	return need;
-}
-
 /* A user name: 1..SASL_MAX_FIELD bytes of UTF-8 without control characters. */
 static bool sasl_username_valid(const unsigned char *p, size_t len)
 {
@@ -149,7 +115,7 @@ static bool sasl_username_valid(const unsigned char *p, size_t len)
 	if (len == 0 || len > SASL_MAX_FIELD)
 		return false;
 	for (size_t i = 0, n; i < len; i += n) {
-		n = sasl_utf8_char(p + i, len - i, &cp);
+		n = str_utf8_char(p + i, len - i, &cp);
 		if (n == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
 			return false;
 	}

@@ -115,3 +115,38 @@ bool str_to_u64(const char *s, size_t len, uint64_t max, uint64_t *value_r)
 	*value_r = v;
 	return true;
 }
+
+/* The length of the UTF-8 sequence that starts with byte b, or 0 if b cannot start one. */
+static size_t utf8_len(unsigned char b)
+{
+	if (b < 0x80)
+		return 1;
+	if (b >= 0xc2 && b <= 0xdf)
+		return 2;
+	if ((b & 0xf0) == 0xe0)
+		return 3;
+	if (b >= 0xf0 && b <= 0xf4)
+		return 4;
+	return 0;
+}
+
+size_t str_utf8_char(const unsigned char *p, size_t n, uint32_t *cp_r)
+{
+	static const uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
+	size_t need = utf8_len(p[0]);
+	uint32_t cp;
+
+	if (need == 0 || need > n)
+		return 0;
+	cp = need == 1 ? p[0] : p[0] & (0x7f >> need);
+	for (size_t i = 1; i < need; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	/* No overlong forms, no surrogates, nothing past U+10FFFF. */
+	if (cp < min_cp[need] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	*cp_r = cp;
+	return need;
+}

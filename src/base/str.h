@@ -32,5 +32,11 @@ void str_list_free(char ***_items, size_t n);
 
 /* Parses a decimal number in [min, max] from the whole of s. */
 bool str_to_u64(const char *s, size_t len, uint64_t max, uint64_t *value_r);
+/*
+ * Decodes the UTF-8 character at p (n bytes available, n > 0) into *cp_r.
+ * Returns its length (1 to 4), or 0 for an invalid sequence (RFC 3629 4):
+ * overlong forms, surrogates, code points past U+10FFFF, truncated sequences.
+ */
+size_t str_utf8_char(const unsigned char *p, size_t n, uint32_t *cp_r);
 
 #endif

@@ -111,39 +111,13 @@ static bool is_param_value_char(unsigned char c)
 	return c >= 33 && c <= 126 && c != '=';
 }
 
-/*
- * Length of the valid UTF-8 sequence (RFC 3629 4) of a non-ASCII character
- * at p, or 0: overlong forms, surrogates, code points above U+10FFFF and
- * truncated sequences are refused.
- */
+/* Length of the valid non-ASCII UTF-8 character at p (RFC 3629 4), or 0. */
 static size_t utf8_char_len(const unsigned char *p, size_t n)
 {
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	size_t len, i;
+	uint32_t cp;
+	size_t len = str_utf8_char(p, n, &cp);
 
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0; /* overlong */
-	else if (c == 0xed)
-		hi = 0x9f; /* surrogates */
-	else if (c == 0xf0)
-		lo = 0x90; /* overlong */
-	else if (c == 0xf4)
-		hi = 0x8f; /* above U+10FFFF */
-	if (n < len || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++) {
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	}
-	return len;
+	return len > 1 ? len : 0;
 }
 
 /* ---- a cursor over the bytes of a path ---- */

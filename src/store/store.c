@@ -257,6 +257,22 @@ static bool printable_ascii(const char *s)
 	return true;
 }
 
+/* Printable ASCII without space, or UTF-8 past it (RFC 6531 3.3: UTF-8 in local parts). */
+static bool printable_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), i = 0, n;
+	uint32_t cp;
+
+	while (i < len) {
+		n = str_utf8_char(p + i, len - i, &cp);
+		if (n == 0 || cp <= 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			return false;
+		i += n;
+	}
+	return true;
+}
+
 /* Lowercases a domain name into out; false if empty, too long or not plain. */
 static bool domain_normalize(const char *d, char out[STORE_DOMAIN_MAX + 1])
 {
@@ -278,7 +294,8 @@ static bool address_normalize(const char *a, char out[STORE_ADDRESS_MAX + 1], co
 	const char *at;
 	size_t n;
 
-	if (a == NULL || (n = strlen(a)) == 0 || n > STORE_ADDRESS_MAX || !printable_ascii(a))
+	/* The domain must be plain ASCII (domain_normalize); the local part may be UTF-8. */
+	if (a == NULL || (n = strlen(a)) == 0 || n > STORE_ADDRESS_MAX || !printable_utf8(a))
 		return false;
 	at = strrchr(a, '@');
 	if (at == NULL || at == a || !domain_normalize(at + 1, d))

@@ -248,6 +248,8 @@ def test_8bitmime_body_kept_as_is(server):
 
 def test_smtputf8_addresses(make_server):
     srv = make_server()
+    srv.cli("alias", "add", "j\u00f6rg@example.test", BOB[0])
+    assert "j\u00f6rg@example.test -> bob@example.test" in srv.cli("alias", "list").stdout
     raw = message(subject="utf8 envelope")
     with RawSmtp(srv) as c:
         c.expect("EHLO x", 250)
@@ -255,8 +257,9 @@ def test_smtputf8_addresses(make_server):
         code, lines = c.cmd("MAIL FROM:<m\u00fcller@example.org>")
         assert code == 553 and lines[0].startswith("5.6.7"), lines
         c.expect("MAIL FROM:<m\u00fcller@example.org> SMTPUTF8", 250)
-        # A UTF-8 recipient is well-formed; this one has no account.
-        code, lines = c.cmd("RCPT TO:<j\u00f6rg@example.test>")
+        # A UTF-8 recipient: an alias of bob's; another one has no account or alias.
+        c.expect("RCPT TO:<j\u00f6rg@example.test>", 250)
+        code, lines = c.cmd("RCPT TO:<m\u00e4x@example.test>")
         assert code == 550 and lines[0].startswith("5.1.1"), lines
         c.expect("RCPT TO:<%s>" % ALICE[0], 250)
         c.expect("DATA", 354)
@@ -265,6 +268,19 @@ def test_smtputf8_addresses(make_server):
     (got,) = delivered(srv, raw)
     assert b"with UTF8SMTP id" in got
     assert got.startswith("Return-Path: <m\u00fcller@example.org>".encode())
+    assert delivered(srv, raw, BOB)
+
+
+def test_smtputf8_remote_recipient_is_queued(make_server):
+    srv = make_server()
+    raw = message(subject="utf8 outbound", sender=ALICE[0], to="r\u00e9mi@remote.example")
+    s = smtp_submission(srv)
+    assert s.sendmail(ALICE[0], ["r\u00e9mi@remote.example"], raw, mail_options=["SMTPUTF8"]) == {}
+    s.quit()
+    listing = srv.cli("queue", "list").stdout
+    found = re.search(r"id=(\d+) ", listing)
+    assert found, listing
+    assert "r\u00e9mi@remote.example" in srv.cli("queue", "show", found.group(1)).stdout
 
 
 def test_bdat_chunks_and_binarymime(server):

@@ -906,6 +906,35 @@ static void test_log_long_line_cut(void **state)
 	free(out);
 }
 
+/* One character through str_utf8_char: its length and code point, or 0. */
+static size_t utf8(const char *s, size_t n, uint32_t *cp)
+{
+	return str_utf8_char((const unsigned char *)s, n, cp);
+}
+
+static void test_utf8_char(void **state)
+{
+	uint32_t cp = 0;
+
+	assert_int_equal(utf8("A", 1, &cp), 1);
+	assert_int_equal(cp, 'A');
+	assert_int_equal(utf8("\xc3\xb6", 2, &cp), 2); /* U+00F6 */
+	assert_int_equal(cp, 0xf6);
+	assert_int_equal(utf8("\xe2\x82\xac", 3, &cp), 3); /* U+20AC */
+	assert_int_equal(cp, 0x20ac);
+	assert_int_equal(utf8("\xf0\x9f\x93\xa7", 4, &cp), 4); /* U+1F4E7 */
+	assert_int_equal(cp, 0x1f4e7);
+	assert_int_equal(utf8("\xf4\x8f\xbf\xbf", 4, &cp), 4); /* U+10FFFF, the last */
+	/* Refused: overlong forms, surrogates, past U+10FFFF, stray and truncated bytes. */
+	assert_int_equal(utf8("\xc0\xaf", 2, &cp), 0);
+	assert_int_equal(utf8("\xe0\x80\xaf", 3, &cp), 0);
+	assert_int_equal(utf8("\xed\xa0\x80", 3, &cp), 0);
+	assert_int_equal(utf8("\xf4\x90\x80\x80", 4, &cp), 0);
+	assert_int_equal(utf8("\x80", 1, &cp), 0);
+	assert_int_equal(utf8("\xc3\x28", 2, &cp), 0);
+	assert_int_equal(utf8("\xe2\x82\xac", 2, &cp), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -933,6 +962,7 @@ int main(void)
 	        cmocka_unit_test(test_log_safe),
 	        cmocka_unit_test(test_log_lines),
 	        cmocka_unit_test(test_log_long_line_cut),
+	        cmocka_unit_test(test_utf8_char),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
