@@ -51,6 +51,18 @@ static struct store_queue_rcpt *queue_rcpts(const struct delivery_message *m)
 	return r;
 }
 
+/* What the store keeps beside the local copy; nothing to compute without local targets. */
+static void prepare(struct store_prepared *p, const struct buf *local, size_t n_targets)
+{
+	if (n_targets > 0) {
+		store_prepare(p, local->data, local->len, time(NULL), 0);
+		return;
+	}
+	memset(p, 0, sizeof(*p));
+	p->msg.data = local->data;
+	p->msg.size = local->len;
+}
+
 int delivery_commit(struct store *s, const struct delivery_message *m)
 {
 	struct store_new_entry *targets = xcalloc(m->n_locals + 1, sizeof(*targets));
@@ -60,13 +72,15 @@ int delivery_commit(struct store *s, const struct delivery_message *m)
 	struct buf local;
 	uint32_t *uids;
 	uint64_t queue_id = 0;
-	size_t n = unique_targets(m, targets);
-	time_t now = time(NULL);
+	size_t n = unique_targets(m, targets), rp_len;
 	int ret;
 
+	/* The one copy of the message: Return-Path, the server's lines, the bytes received. */
 	buf_init(&local, 0);
 	buf_printf(&local, "Return-Path: <%s>\r\n", m->sender);
-	buf_append(&local, m->data, m->size);
+	rp_len = local.len;
+	buf_append(&local, m->head, m->head_len);
+	buf_append(&local, m->body, m->body_len);
 	if (m->n_remotes > 0) {
 		rcpts = queue_rcpts(m);
 		queue.sender = m->sender;
@@ -75,11 +89,11 @@ int delivery_commit(struct store *s, const struct delivery_message *m)
 		queue.envid = m->envid;
 		queue.rcpts = rcpts;
 		queue.n_rcpts = m->n_remotes;
-		queue.data = m->data;
-		queue.size = m->size;
+		queue.data = local.data + rp_len; /* no Return-Path for other servers */
+		queue.size = local.len - rp_len;
 	}
 	uids = xcalloc(n + 1, sizeof(*uids));
-	store_prepare(&prep, local.data, local.len, now, 0);
+	prepare(&prep, &local, n);
 	ret = store_deliver_queue(s, &prep.msg, targets, n, uids, m->n_remotes > 0 ? &queue : NULL,
 	                          &queue_id);
 	store_prepared_deinit(&prep);

@@ -84,8 +84,12 @@ struct delivery_remote {
 };
 
 struct delivery_message {
-	const char *data; /* trace headers + message, as stored for remote recipients */
-	size_t size;
+	/* Header lines the server puts in front (trace, added Date/Message-ID), then
+	 * the bytes as received: joined once, here, behind the Return-Path. */
+	const char *head;
+	size_t head_len;
+	const char *body;
+	size_t body_len;
 	const char *sender; /* reverse-path without brackets, "" for <> */
 	const char *user;   /* authenticated account or NULL */
 	const char *ret;    /* DSN RET= or NULL */

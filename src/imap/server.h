@@ -13,7 +13,6 @@ struct imap_server {
 	struct proto_deps deps;
 	struct imap_session *sessions;
 	unsigned n_sessions;
-	bool shutting_down;
 };
 
 void imap_server_link(struct imap_server *server, struct imap_session *s);

@@ -649,7 +649,6 @@ void imap_server_shutdown(struct imap_server *server)
 {
 	struct imap_session *s, *next;
 
-	server->shutting_down = true;
 	for (s = server->sessions; s != NULL; s = next) {
 		next = s->next;
 		net_session_shutdown(&s->ns, "* BYE Server shutting down\r\n");

@@ -20,7 +20,6 @@ struct pop3_server {
 	struct proto_deps deps;
 	struct pop3_session *sessions;
 	unsigned n_sessions;
-	bool shutting_down;
 	pthread_mutex_t lock;
 	uint64_t *locked; /* user ids whose maildrop a session holds */
 	size_t n_locked, cap_locked;

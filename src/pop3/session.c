@@ -36,7 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 static void session_read(struct pop3_session *s);
 
@@ -377,7 +376,6 @@ void pop3_server_shutdown(struct pop3_server *server)
 {
 	struct pop3_session *s, *next;
 
-	server->shutting_down = true;
 	for (s = server->sessions; s != NULL; s = next) {
 		next = s->next;
 		net_session_shutdown(&s->ns, "-ERR [SYS/TEMP] Server shutting down\r\n");

@@ -65,7 +65,6 @@ void smtp_cmd_bdat(struct smtp_session *s)
 	s->bdat_left = s->cmd.bdat_size;
 	s->bdat_last = s->cmd.bdat_last;
 	s->chunk_active = true;
-	s->after = SMTP_AFTER_BDAT;
 	if (s->bdat_error != NULL)
 		return;
 	smtp_session_enter_state(s, SMTP_STATE_BDAT);

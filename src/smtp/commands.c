@@ -10,9 +10,8 @@
 
 #include "base/mem.h"
 
-#define ANY     SMTP_STATE_ANY
-#define GREETED SMTP_STATE_GREETED
-#define LOOP    SMTP_CMD_LOOP
+#define ANY  SMTP_STATE_ANY
+#define LOOP SMTP_CMD_LOOP
 
 static const struct smtp_cmd_def commands[] = {
         {"HELO", SMTP_VERB_HELO, ANY, LOOP, smtp_cmd_helo},

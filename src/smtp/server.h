@@ -14,7 +14,6 @@ struct smtp_server {
 	struct smtp_session *sessions;
 	unsigned n_sessions;
 	uint64_t buffered; /* message bytes held by all sessions ([smtp] memory_max) */
-	bool shutting_down;
 };
 
 #endif

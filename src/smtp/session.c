@@ -310,8 +310,6 @@ static void after_command(struct smtp_session *s, enum smtp_after after)
 	case SMTP_AFTER_SASL:
 		smtp_session_run(s, &smtp_sasl_verify);
 		return;
-	case SMTP_AFTER_BDAT:
-	case SMTP_AFTER_SASL_LINE:
 	case SMTP_AFTER_NOTHING:
 		break;
 	}
@@ -574,7 +572,6 @@ void smtp_server_shutdown(struct smtp_server *server)
 	struct smtp_session *s, *next;
 	char reply[SMTP_DOMAIN_MAX + 100];
 
-	server->shutting_down = true;
 	snprintf(reply, sizeof(reply), "421 4.3.2 %s Service shutting down\r\n",
 	         server->deps.config->hostname);
 	for (s = server->sessions; s != NULL; s = next) {

@@ -46,7 +46,6 @@ enum smtp_state {
 #define SMTP_STATE_ANY                                                                             \
 	(SMTP_STATE_CONNECTED | SMTP_STATE_READY | SMTP_STATE_MAIL | SMTP_STATE_RCPT |             \
 	 SMTP_STATE_BDAT)
-#define SMTP_STATE_GREETED (SMTP_STATE_READY | SMTP_STATE_MAIL | SMTP_STATE_RCPT | SMTP_STATE_BDAT)
 
 /* RFC 4954 4: AUTH lines (and SASL responses) may be up to 12288 octets. */
 #define SMTP_AUTH_LINE_MAX 12288
@@ -73,9 +72,7 @@ enum smtp_after {
 	SMTP_AFTER_STARTTLS, /* upgrade the connection */
 	SMTP_AFTER_QUIT,     /* flush and close */
 	SMTP_AFTER_DATA,     /* read the message text */
-	SMTP_AFTER_BDAT,     /* read the chunk announced by BDAT */
 	SMTP_AFTER_SASL,     /* SASL credentials are complete: verify them */
-	SMTP_AFTER_SASL_LINE /* wait for the client's next SASL response */
 };
 
 struct smtp_session {

@@ -124,17 +124,18 @@ int smtp_txn_commit(struct smtp_txn **_t, struct store *s, const struct smtp_tra
 {
 	struct smtp_txn *t = *_t;
 	struct delivery_message m = {0};
-	struct buf msg;
+	struct buf head;
 	int ret;
 
-	buf_init(&msg, 0);
-	write_received(t, trace, &msg);
+	buf_init(&head, 0);
+	write_received(t, trace, &head);
 	if (id_domain != NULL)
 		delivery_missing_headers(t->message.data, t->message.len, id_domain, time(NULL),
-		                         &msg);
-	buf_append(&msg, t->message.data, t->message.len);
-	m.data = msg.data;
-	m.size = msg.len;
+		                         &head);
+	m.head = head.data;
+	m.head_len = head.len;
+	m.body = t->message.data;
+	m.body_len = t->message.len;
 	m.sender = t->sender;
 	m.user = trace->user;
 	m.ret = t->ret;
@@ -143,7 +144,7 @@ int smtp_txn_commit(struct smtp_txn **_t, struct store *s, const struct smtp_tra
 	ret = delivery_commit(s, &m);
 	free((void *)m.locals);
 	free((void *)m.remotes);
-	buf_deinit(&msg);
+	buf_deinit(&head);
 	smtp_txn_rollback(_t);
 	return ret;
 }
