@@ -9,7 +9,7 @@
 #   make format   apply .clang-format
 
 CC      ?= cc
-PKGS    := libevent libevent_openssl libevent_pthreads openssl sqlite3 libsodium
+PKGS    := libevent libevent_openssl libevent_pthreads openssl sqlite3 libsodium librnp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

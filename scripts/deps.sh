@@ -10,6 +10,7 @@ libevent-dev libssl-dev libsqlite3-dev libsodium-dev
 libcmocka-dev
 python3 python3-pytest libpython3.11-testsuite
 curl isync swaks fetchmail getmail6 openssl ca-certificates
+librnp-dev gnupg sq
 "
 
 missing=""

@@ -47,6 +47,12 @@ void str_lower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
+void str_upper(char *s)
+{
+	for (; *s != '\0'; s++)
+		*s = (char)toupper((unsigned char)*s);
+}
+
 char *str_trim(char *s)
 {
 	size_t n;

@@ -19,6 +19,7 @@ bool str_has_prefix_ci(const char *s, const char *prefix);
 /* Finds needle in haystack ignoring ASCII case; NULL if absent. */
 const char *str_find_ci(const char *hay, size_t hay_len, const char *needle, size_t needle_len);
 void str_lower(char *s);
+void str_upper(char *s);
 /* Trims ASCII white space at both ends, in place; returns s moved past leading space. */
 char *str_trim(char *s);
 

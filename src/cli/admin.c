@@ -43,7 +43,7 @@ struct store *cli_open_store(const struct config *cfg)
 	return s;
 }
 
-static int report(struct store *s, int ret, const char *what, const char *name)
+int cli_report(struct store *s, int ret, const char *what, const char *name)
 {
 	switch (ret) {
 	case STORE_OK:
@@ -98,12 +98,12 @@ int cli_domain(struct config *cfg, int argc, char **argv)
 		return 1;
 	if (strcmp(argv[0], "add") == 0) {
 		str_lower(argv[1]);
-		ret = report(s, store_domain_add(s, argv[1]), "domain", argv[1]);
+		ret = cli_report(s, store_domain_add(s, argv[1]), "domain", argv[1]);
 	} else if (strcmp(argv[0], "del") == 0) {
 		str_lower(argv[1]);
-		ret = report(s, store_domain_del(s, argv[1]), "domain", argv[1]);
+		ret = cli_report(s, store_domain_del(s, argv[1]), "domain", argv[1]);
 	} else {
-		ret = report(s, store_domain_list(s, &names, &n), "domain", "list");
+		ret = cli_report(s, store_domain_list(s, &names, &n), "domain", "list");
 		print_list(names, n);
 		str_list_free(&names, n);
 	}
@@ -111,20 +111,19 @@ int cli_domain(struct config *cfg, int argc, char **argv)
 	return ret;
 }
 
-/* Reads one line from stdin as the password (without its line end). */
-static char *read_password(void)
+char *cli_read_secret(size_t max)
 {
-	char *line = sodium_malloc(PASSWORD_MAX_LEN + 2);
+	char *line = sodium_malloc(max + 2);
 	size_t len;
 
-	if (line == NULL || fgets(line, PASSWORD_MAX_LEN + 2, stdin) == NULL) {
+	if (line == NULL || fgets(line, (int)max + 2, stdin) == NULL) {
 		if (line != NULL)
 			sodium_free(line);
 		return NULL;
 	}
 	len = strcspn(line, "\r\n");
 	line[len] = '\0';
-	if (len == 0 || len > PASSWORD_MAX_LEN) {
+	if (len == 0 || len > max) {
 		sodium_free(line);
 		return NULL;
 	}
@@ -137,7 +136,7 @@ static char *new_password_hash(bool from_stdin)
 	char *pw, *hash;
 
 	if (from_stdin) {
-		pw = read_password();
+		pw = cli_read_secret(PASSWORD_MAX_LEN);
 		if (pw == NULL) {
 			fprintf(stderr, "tresor: no password on stdin (one line, 1 to %d bytes)\n",
 			        PASSWORD_MAX_LEN);
@@ -184,18 +183,18 @@ static int user_set(struct store *s, const char *verb, const char *address, bool
 		/* The account is new: what can be missing is its domain. */
 		ret = store_user_add(s, address, hash);
 		if (ret == STORE_ERR_NOTFOUND)
-			ret = report(s, ret, "domain", strchr(address, '@') + 1);
+			ret = cli_report(s, ret, "domain", strchr(address, '@') + 1);
 		else if (ret == STORE_ERR_EXISTS && is_alias(s, address))
 			ret = conflict(address, "an alias", "an account");
 		else
-			ret = report(s, ret, "account", address);
+			ret = cli_report(s, ret, "account", address);
 	} else
-		ret = report(s, store_user_set_password(s, address, hash), "account", address);
+		ret = cli_report(s, store_user_set_password(s, address, hash), "account", address);
 	free(hash);
 	return ret;
 }
 
-static bool valid_address(const char *a)
+bool cli_valid_address(const char *a)
 {
 	const char *at = strchr(a, '@');
 
@@ -203,14 +202,57 @@ static bool valid_address(const char *a)
 	       strlen(a) <= STORE_ADDRESS_MAX && strpbrk(a, " \t\r\n\"\\") == NULL;
 }
 
-/* add|passwd ADDRESS [--password-stdin] or del ADDRESS ("list" is handled apart). */
+/*
+ * add|passwd ADDRESS [--password-stdin], del|show ADDRESS, or set ADDRESS
+ * protect_subject on|off ("list" is handled apart).
+ */
 static bool user_args_valid(int argc, char **argv, bool from_stdin)
 {
 	if (argc < 1)
 		return false;
 	if (strcmp(argv[0], "add") == 0 || strcmp(argv[0], "passwd") == 0)
 		return argc == 2 || (argc == 3 && from_stdin);
-	return strcmp(argv[0], "del") == 0 && argc == 2;
+	if (strcmp(argv[0], "set") == 0)
+		return argc == 4;
+	return (strcmp(argv[0], "del") == 0 || strcmp(argv[0], "show") == 0) && argc == 2;
+}
+
+static int user_show(struct store *s, const char *address)
+{
+	struct store_mailbox *boxes = NULL;
+	struct store_user u = {0};
+	size_t n = 0;
+	int ret;
+
+	ret = cli_report(s, store_user_lookup(s, address, &u), "account", address);
+	if (ret == 0)
+		ret = cli_report(s, store_mailbox_list(s, u.id, &boxes, &n), "mailboxes of",
+		                 address);
+	if (ret == 0) {
+		printf("address: %s\n", u.address);
+		if (u.n_keys > 0)
+			printf("sealed: yes (%u keys)\n", u.n_keys);
+		else
+			printf("sealed: no\n");
+		printf("protect_subject: %s\n", u.protect_subject ? "on" : "off");
+		printf("mailboxes: %zu\n", n);
+	}
+	store_mailbox_free_array(&boxes, n);
+	store_user_deinit(&u);
+	return ret;
+}
+
+/* set ADDRESS protect_subject on|off: the one setting an account has so far. */
+static int user_setting(struct store *s, const char *address, const char *name, const char *value)
+{
+	bool on = strcmp(value, "on") == 0;
+
+	if (strcmp(name, "protect_subject") != 0 || (!on && strcmp(value, "off") != 0)) {
+		fprintf(stderr, "tresor: unknown setting '%s %s' (known: protect_subject on|off)\n",
+		        name, value);
+		return 2;
+	}
+	return cli_report(s, store_user_set_protect_subject(s, address, on), "account", address);
 }
 
 int cli_user(struct config *cfg, int argc, char **argv)
@@ -224,19 +266,21 @@ int cli_user(struct config *cfg, int argc, char **argv)
 	if (argc == 1 && strcmp(argv[0], "list") == 0) {
 		if ((s = cli_open_store(cfg)) == NULL)
 			return 1;
-		ret = report(s, store_user_list(s, &names, &n), "account", "list");
+		ret = cli_report(s, store_user_list(s, &names, &n), "account", "list");
 		print_list(names, n);
 		str_list_free(&names, n);
 		store_close(&s);
 		return ret;
 	}
 	if (!user_args_valid(argc, argv, from_stdin)) {
-		fprintf(stderr, "usage: tresor user add|passwd ADDRESS [--password-stdin] | "
-		                "tresor user del ADDRESS | tresor user list\n");
+		fprintf(stderr,
+		        "usage: tresor user add|passwd ADDRESS [--password-stdin] | "
+		        "tresor user del|show ADDRESS | "
+		        "tresor user set ADDRESS protect_subject on|off | tresor user list\n");
 		return 2;
 	}
 	str_lower(argv[1]);
-	if (!valid_address(argv[1])) {
+	if (!cli_valid_address(argv[1])) {
 		fprintf(stderr, "tresor: '%s' is not an address (local@domain)\n", argv[1]);
 		return 2;
 	}
@@ -244,8 +288,12 @@ int cli_user(struct config *cfg, int argc, char **argv)
 		return 1;
 	if (strcmp(argv[0], "add") == 0 || strcmp(argv[0], "passwd") == 0) {
 		ret = user_set(s, argv[0], argv[1], from_stdin);
+	} else if (strcmp(argv[0], "show") == 0) {
+		ret = user_show(s, argv[1]);
+	} else if (strcmp(argv[0], "set") == 0) {
+		ret = user_setting(s, argv[1], argv[2], argv[3]);
 	} else {
-		ret = report(s, store_user_del(s, argv[1]), "account", argv[1]);
+		ret = cli_report(s, store_user_del(s, argv[1]), "account", argv[1]);
 	}
 	store_close(&s);
 	return ret;
@@ -266,9 +314,10 @@ int cli_mailbox(struct config *cfg, int argc, char **argv)
 	str_lower(argv[1]);
 	if ((s = cli_open_store(cfg)) == NULL)
 		return 1;
-	ret = report(s, store_user_lookup(s, argv[1], &u), "account", argv[1]);
+	ret = cli_report(s, store_user_lookup(s, argv[1], &u), "account", argv[1]);
 	if (ret == 0)
-		ret = report(s, store_mailbox_list(s, u.id, &boxes, &n), "mailboxes of", argv[1]);
+		ret = cli_report(s, store_mailbox_list(s, u.id, &boxes, &n), "mailboxes of",
+		                 argv[1]);
 	for (i = 0; i < n; i++) {
 		struct store_status st;
 		if (store_mailbox_status(s, boxes[i].id, &st) == STORE_OK)
@@ -287,7 +336,7 @@ int cli_mailbox(struct config *cfg, int argc, char **argv)
 static bool valid_alias(const char *a)
 {
 	if (a[0] != '@')
-		return valid_address(a);
+		return cli_valid_address(a);
 	return a[1] != '\0' && strchr(a + 1, '@') == NULL && strlen(a) <= STORE_ADDRESS_MAX &&
 	       strpbrk(a, " \t\r\n\"\\") == NULL;
 }
@@ -310,15 +359,15 @@ static int alias_add(struct store *s, const char *alias, const char *target)
 	char *pair;
 
 	if (ret == STORE_ERR_NOTFOUND && store_domain_exists(s, strchr(alias, '@') + 1) != 1)
-		return report(s, ret, "domain", strchr(alias, '@') + 1);
+		return cli_report(s, ret, "domain", strchr(alias, '@') + 1);
 	if (ret == STORE_ERR_NOTFOUND)
-		return report(s, ret, "account", target);
+		return cli_report(s, ret, "account", target);
 	if (ret == STORE_ERR_EXISTS && store_user_lookup(s, alias, &u) == STORE_OK) {
 		store_user_deinit(&u);
 		return conflict(alias, "an account", "an alias");
 	}
 	pair = xasprintf("%s -> %s", alias, target);
-	ret = report(s, ret, "alias", pair);
+	ret = cli_report(s, ret, "alias", pair);
 	free(pair);
 	return ret;
 }
@@ -326,7 +375,7 @@ static int alias_add(struct store *s, const char *alias, const char *target)
 static int alias_del(struct store *s, const char *alias, const char *target)
 {
 	char *pair = target != NULL ? xasprintf("%s -> %s", alias, target) : xstrdup(alias);
-	int ret = report(s, store_alias_del(s, alias, target), "alias", pair);
+	int ret = cli_report(s, store_alias_del(s, alias, target), "alias", pair);
 
 	free(pair);
 	return ret;
@@ -338,7 +387,7 @@ static int alias_list(struct store *s)
 	size_t n = 0;
 	int ret;
 
-	ret = report(s, store_alias_list(s, &aliases, &targets, &n), "alias", "list");
+	ret = cli_report(s, store_alias_list(s, &aliases, &targets, &n), "alias", "list");
 	for (size_t i = 0; i < n; i++)
 		printf("%s -> %s\n", aliases[i], targets[i]);
 	str_list_free(&aliases, n);
@@ -358,7 +407,7 @@ int cli_alias(struct config *cfg, int argc, char **argv)
 	}
 	for (int i = 1; i < argc; i++) {
 		str_lower(argv[i]);
-		if (i == 1 ? !valid_alias(argv[i]) : !valid_address(argv[i])) {
+		if (i == 1 ? !valid_alias(argv[i]) : !cli_valid_address(argv[i])) {
 			fprintf(stderr, "tresor: '%s' is not %s\n", argv[i],
 			        i == 1 ? "an alias (local@domain or @domain)"
 			               : "an address (local@domain)");
@@ -418,7 +467,7 @@ static int queue_list(struct store *s)
 	size_t n = 0;
 	int ret;
 
-	ret = report(s, store_queue_list(s, &items, &n), "queue", "list");
+	ret = cli_report(s, store_queue_list(s, &items, &n), "queue", "list");
 	for (size_t i = 0; i < n; i++) {
 		const struct store_queue_item *it = &items[i];
 
@@ -464,7 +513,7 @@ static int queue_show(struct store *s, uint64_t id, const char *arg)
 	size_t size = 0;
 	int ret;
 
-	ret = report(s, store_queue_get(s, id, &it, &data, &size), "queued message", arg);
+	ret = cli_report(s, store_queue_get(s, id, &it, &data, &size), "queued message", arg);
 	if (ret == 0) {
 		queue_print(&it);
 		printf("\n");
@@ -499,7 +548,7 @@ int cli_queue(struct config *cfg, int argc, char **argv)
 	else if (strcmp(argv[0], "show") == 0)
 		ret = queue_show(s, id, argv[1]);
 	else
-		ret = report(s, store_queue_delete(s, id), "queued message", argv[1]);
+		ret = cli_report(s, store_queue_delete(s, id), "queued message", argv[1]);
 	store_close(&s);
 	return ret;
 }

@@ -39,11 +39,13 @@ static const struct subcommand subcommands[] = {
          "Manages the mail domains this server hosts. A domain with accounts\n"
          "cannot be deleted."},
         {"user", cli_user,
-         "tresor [-c FILE] user add|passwd ADDRESS [--password-stdin] | user del ADDRESS | "
-         "user list",
+         "tresor [-c FILE] user add|passwd ADDRESS [--password-stdin] | user del|show ADDRESS | "
+         "user set ADDRESS protect_subject on|off | user list",
          "Manages accounts. add creates the account with INBOX, Sent, Drafts, Trash,\n"
          "Junk and Archive. Without --password-stdin a password is generated and\n"
-         "printed once; with it, one line is read from standard input."},
+         "printed once; with it, one line is read from standard input. show prints\n"
+         "whether the account is sealed (has keys) and its settings. set\n"
+         "protect_subject on makes the outer Subject of its sealed mail \"...\"."},
         {"mailbox", cli_mailbox, "tresor [-c FILE] mailbox list ADDRESS",
          "Lists the mailboxes of an account with their message counts."},
         {"alias", cli_alias,
@@ -54,6 +56,18 @@ static const struct subcommand subcommands[] = {
          "account; an alias may have several. del without TARGET removes every\n"
          "target of ALIAS. Deleting an account removes it from every alias.\n"
          "list prints one 'alias -> target' line per pair."},
+        {"key", cli_key,
+         "tresor [-c FILE] key generate ADDRESS [--rsa BITS] | key import ADDRESS FILE|- | "
+         "key list ADDRESS | key export|export-secret|del ADDRESS [FINGERPRINT]",
+         "Manages the OpenPGP keys an account's mail is sealed to. While an account\n"
+         "has a key, every message that reaches it is stored encrypted to all its\n"
+         "keys (PGP/MIME) and the server cannot read it. generate makes an Ed25519\n"
+         "key with an X25519 encryption subkey (or RSA of BITS, 2048 to 4096) whose\n"
+         "secret part is protected by a passphrase read from standard input; the\n"
+         "server keeps the protected secret key for the account's bridge, never the\n"
+         "passphrase. import adds a public key made elsewhere (armored or binary);\n"
+         "a secret key, a key without a valid encryption subkey, or several keys\n"
+         "are refused. list shows each key and whether it can be used now."},
         {"queue", cli_queue, "tresor [-c FILE] queue list | queue show|delete ID",
          "Shows and manages the outbound queue: messages waiting for delivery to\n"
          "other servers. list prints one line per message, oldest first; show\n"

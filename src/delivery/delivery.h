@@ -8,8 +8,10 @@
  * Knows no sockets and no protocol: SMTP calls it from its worker jobs, and
  * so will the bridge and the HTTP side. Every function blocks (store calls).
  *
- * Sealing (later) slots in delivery_commit, between the trace headers and
- * the store.
+ * Sealing (DESIGN.md, "Zero-access sealing") happens here, between the
+ * trace headers and the store: an account with keys in the store gets its
+ * own copy sealed to them (crypto/seal.h), in memory, before anything is
+ * written; the others share the plain copy.
  */
 #ifndef TRESOR_DELIVERY_DELIVERY_H
 #define TRESOR_DELIVERY_DELIVERY_H
@@ -22,6 +24,7 @@
 #include <time.h>
 
 struct store;
+struct store_new_entry;
 
 /* Accounts one recipient address may reach at most (an alias's targets). */
 #define DELIVERY_ACCOUNTS_MAX 1000
@@ -32,9 +35,15 @@ enum delivery_kind {
 	DELIVERY_UNKNOWN, /* a hosted domain, but no account, alias or catch-all */
 };
 
+/* Temporary failures of delivery besides the store's (STORE_ERR_*). */
+#define DELIVERY_ERR_NOKEY -20 /* a sealed account has no usable key: 451 4.7.1 */
+#define DELIVERY_ERR_SEAL  -21 /* sealing failed (the OpenPGP library): 451 4.3.0 */
+
 struct delivery_account {
 	uint64_t user_id;
 	uint64_t inbox_id;
+	bool protect_subject; /* as the account was at resolution */
+	char *address;        /* canonical; owned by the delivery_resolved */
 };
 
 struct delivery_resolved {
@@ -102,10 +111,29 @@ struct delivery_message {
 };
 
 /*
- * Stores the message once for all local accounts (with a Return-Path header,
- * RFC 5321 4.4) and queues it for the remote recipients, in one durable
- * transaction: on 0 everything is on disk, on error (STORE_ERR_*) nothing is.
+ * Stores the message once for all local accounts without keys (with a
+ * Return-Path header, RFC 5321 4.4), once sealed for each account with keys,
+ * and queues it for the remote recipients, in one durable transaction: on 0
+ * everything is on disk, on error (STORE_ERR_*, DELIVERY_ERR_*) nothing is.
+ * The keys are read at commit, so a key added after RCPT already counts.
  */
 int delivery_commit(struct store *s, const struct delivery_message *m);
+
+/*
+ * IMAP APPEND: stores data into one mailbox of account (canonical address),
+ * sealed when the account has keys. *uid_r gets the new UID. Returns 0,
+ * DELIVERY_ERR_NOKEY, DELIVERY_ERR_SEAL or STORE_ERR_*.
+ */
+int delivery_append(struct store *s, const char *account, const struct store_new_entry *target,
+                    const char *data, size_t len, time_t internaldate, int tz, uint32_t *uid_r);
+
+/*
+ * Seals data for one account if it has keys: *sealed_r tells whether it did
+ * (out then holds the PGP/MIME message). A refusal is logged with the
+ * account and the reason. Returns 0, DELIVERY_ERR_NOKEY, DELIVERY_ERR_SEAL or
+ * STORE_ERR_*.
+ */
+int delivery_seal(struct store *s, const struct delivery_account *a, const char *data, size_t len,
+                  struct buf *out, bool *sealed_r);
 
 #endif

@@ -34,6 +34,9 @@ static int add_account(struct store *s, const char *address, struct delivery_res
 		r->accounts = xreallocarray(r->accounts, r->n_accounts + 1, sizeof(*r->accounts));
 		r->accounts[r->n_accounts].user_id = u.id;
 		r->accounts[r->n_accounts].inbox_id = box.id;
+		r->accounts[r->n_accounts].protect_subject = u.protect_subject;
+		r->accounts[r->n_accounts].address = u.address;
+		u.address = NULL; /* now owned by r */
 		r->n_accounts++;
 	}
 	store_mailbox_deinit(&box);
@@ -119,6 +122,8 @@ int delivery_resolve(struct store *s, const char *address, struct delivery_resol
 
 void delivery_resolved_deinit(struct delivery_resolved *r)
 {
+	for (size_t i = 0; i < r->n_accounts; i++)
+		free(r->accounts[i].address);
 	XFREE(r->accounts);
 	r->n_accounts = 0;
 }

@@ -2,8 +2,11 @@
  * cmd-append.c - APPEND (RFC 9051 6.3.12, RFC 3501 6.3.11) with UIDPLUS
  * APPENDUID (RFC 4315) and APPENDLIMIT (RFC 7889).
  *
- * The message is parsed once here (ENVELOPE, BODYSTRUCTURE computed and
- * stored beside it) and acknowledged only when durable.
+ * The message goes through delivery_append, which seals it when the account
+ * has keys (DESIGN.md, "Zero-access sealing": Sent and Drafts too), parses
+ * it once (ENVELOPE, BODYSTRUCTURE stored beside it) and stores it; it is
+ * acknowledged only when durable. A sealed account without a usable key gets
+ * NO and nothing is stored.
  *
  * Limits: the literal is bounded by [imap] append_limit before it is read
  * (session.c answers NO [TOOBIG] without buffering it).
@@ -17,7 +20,7 @@
 #include "imap/response.h"
 #include "imap/session.h"
 #include "net/conn.h"
-#include "store/prepare.h"
+#include "delivery/delivery.h"
 #include "store/store.h"
 
 #include <string.h>
@@ -78,7 +81,6 @@ void imap_cmd_append(struct imap_session *s)
 	const struct imap_arg *msg;
 	struct store_mailbox box = {0};
 	struct store_new_entry target = {0};
-	struct store_prepared prep;
 	time_t date = time(NULL);
 	int tz = 0, ret;
 	size_t i = 1;
@@ -116,10 +118,14 @@ void imap_cmd_append(struct imap_session *s)
 		return;
 	}
 	target.mailbox_id = box.id;
-	store_prepare(&prep, msg->str, msg->len, date, tz);
-	ret = store_deliver(s->ns.store, &prep.msg, &target, 1, &uid);
-	store_prepared_deinit(&prep);
-	if (ret < 0) {
+	ret = delivery_append(s->ns.store, s->user, &target, msg->str, msg->len, date, tz, &uid);
+	if (ret == DELIVERY_ERR_NOKEY) {
+		/* Never stored in plain; delivery logged why for the administrator. */
+		imap_tagged(s, "NO [UNAVAILABLE] The account has no usable encryption key; "
+		               "try again later");
+	} else if (ret == DELIVERY_ERR_SEAL) {
+		imap_tagged(s, "NO [UNAVAILABLE] Temporary failure, try again later");
+	} else if (ret < 0) {
 		log_error("imap session=%s event=append-failed error=\"%s\"", s->ns.conn->id,
 		          store_last_error(s->ns.store));
 		imap_store_error(s, ret, NULL);

@@ -120,6 +120,19 @@ bool mime_header_decoded(const struct mime_message *msg, const char *name, struc
  * inside a decoded value becomes a space), for SEARCH TEXT and the store. */
 void mime_headers_decoded(const struct mime_message *msg, struct buf *out);
 /*
+ * The top-level header of data without parsing the body: the offset where
+ * the body begins (after the blank line; by the same rules as mime_parse).
+ */
+size_t mime_header_end(const char *data, size_t len);
+/* One header field: its name and the offsets of the whole field, final line end included. */
+struct mime_header_field {
+	const char *name;
+	size_t name_len;
+	size_t start, end;
+};
+/* Iterates the fields of data[*pos, end) (end from mime_header_end); false after the last. */
+bool mime_header_next(const char *data, size_t end, size_t *pos, struct mime_header_field *f);
+/*
  * The raw value (after the colon, folding kept) of the index-th top-level
  * header field called name (case-insensitive). Returns false when there is
  * no such field. The value points into the message data.

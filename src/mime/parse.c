@@ -243,6 +243,32 @@ static void scan_header(struct parse_ctx *ctx, struct mime_part *part)
 	part->body_start = ctx->pos;
 }
 
+size_t mime_header_end(const char *data, size_t len)
+{
+	struct parse_ctx ctx;
+	struct mime_part part;
+
+	memset(&ctx, 0, sizeof(ctx));
+	memset(&part, 0, sizeof(part));
+	ctx.data = data;
+	ctx.len = len;
+	scan_header(&ctx, &part);
+	return part.body_start;
+}
+
+bool mime_header_next(const char *data, size_t end, size_t *pos, struct mime_header_field *f)
+{
+	struct mime_field mf;
+
+	if (!mime_hdr_next(data, pos, end, &mf))
+		return false;
+	f->name = mf.name;
+	f->name_len = mf.name_len;
+	f->start = mf.start;
+	f->end = mf.end;
+	return true;
+}
+
 static void remember_fields(const char *data, struct mime_part *part)
 {
 	size_t pos = part->hdr_start, n = 0;

@@ -6,7 +6,8 @@
  * as counted chunks for BDAT). BODY=BINARYMIME messages must come by BDAT
  * (RFC 3030 3). A message is answered 250 only once delivery_commit has made
  * it durable for every recipient; a store failure is 451 4.3.0 and nothing
- * of the message is kept.
+ * of the message is kept. A sealed recipient without a usable key makes it
+ * 451 4.7.1 (RFC 3463: a security reason), also with nothing kept.
  *
  * Submission (RFC 6409 8): the addresses in From must belong to the account
  * (553 5.7.1), and a missing Date or Message-ID is added.
@@ -137,6 +138,15 @@ static void message_commit(struct smtp_session *s)
 	ret = smtp_txn_commit(&s->txn, s->ns.store, &trace,
 	                      s->mode == SMTP_MODE_SUBMISSION ? smtp_hostname(s) : NULL);
 	smtp_session_reset(s);
+	if (ret == DELIVERY_ERR_NOKEY) {
+		/* RFC 3463 4.7.1: refused for a security reason; delivery logged which account. */
+		smtp_reply(s, "451 4.7.1 A recipient's mail cannot be sealed now, try again later");
+		return;
+	}
+	if (ret == DELIVERY_ERR_SEAL) {
+		smtp_reply(s, "451 4.3.0 Temporary failure, try again later");
+		return;
+	}
 	if (ret < 0) {
 		smtp_store_error(s, "deliver");
 		return;

@@ -21,7 +21,10 @@
  * queue holds outbound messages with their own copy of the bytes (a message
  * that is also delivered locally is stored twice: the queue row leaves when
  * it is sent, the local copy when it is expunged) and queue_rcpts their
- * recipients in the order given. Ids never get reused (AUTOINCREMENT) so
+ * recipients in the order given. keys holds the OpenPGP keys of sealed
+ * accounts (the public key; for a key made by the server also the
+ * passphrase-protected secret key), going with their account; users'
+ * protect_subject is the account's sealing setting. Ids never get reused (AUTOINCREMENT) so
  * that a stale id held by a session or an administrator can never name
  * another account's mailbox, message or queued message.
  *
@@ -55,7 +58,7 @@
 #include <unistd.h>
 
 #define SQ_DB_NAME         "tresor.db"
-#define SQ_SCHEMA_VERSION  2
+#define SQ_SCHEMA_VERSION  3
 #define SQ_BUSY_TIMEOUT_MS 10000
 /* Page size of a new database. */
 #define SQ_PAGE_SIZE "16384"
@@ -158,6 +161,16 @@ static const char *const sq_migrations[SQ_SCHEMA_VERSION] = {
         " notify TEXT,"
         " orcpt TEXT,"
         " PRIMARY KEY (queue_id, idx)) WITHOUT ROWID;",
+        /* 2 -> 3: sealing keys and the protect_subject setting of an account. */
+        "ALTER TABLE users ADD COLUMN protect_subject INTEGER NOT NULL DEFAULT 0;"
+        "CREATE TABLE keys ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " user INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+        " fingerprint TEXT NOT NULL,"
+        " created INTEGER NOT NULL,"
+        " public_key BLOB NOT NULL,"
+        " secret_key BLOB,"
+        " UNIQUE (user, fingerprint));",
 };
 
 #define SQ_BOX_COLUMNS                                                                             \
@@ -182,7 +195,18 @@ static const char *const sq_migrations[SQ_SCHEMA_VERSION] = {
 	X(DOMAIN_DEL, "DELETE FROM domains WHERE id = ?1")                                         \
 	X(DOMAIN_LIST, "SELECT name FROM domains ORDER BY name")                                   \
 	X(USER_ADD, "INSERT INTO users (domain, address, password_hash) VALUES (?1, ?2, ?3)")      \
-	X(USER_GET, "SELECT id, address, password_hash FROM users WHERE address = ?1")             \
+	X(USER_GET, "SELECT id, address, password_hash, protect_subject,"                          \
+	            " (SELECT count(*) FROM keys k WHERE k.user = users.id)"                       \
+	            " FROM users WHERE address = ?1")                                              \
+	X(USER_SET_PROTECT, "UPDATE users SET protect_subject = ?2 WHERE address = ?1")            \
+	X(KEY_ADD, "INSERT INTO keys (user, fingerprint, created, public_key, secret_key)"         \
+	           " VALUES (?1, ?2, ?3, ?4, ?5)")                                                 \
+	X(KEY_LIST, "SELECT id, fingerprint, created, public_key, secret_key FROM keys"            \
+	            " WHERE user = ?1 ORDER BY id")                                                \
+	X(KEY_LIST_PUBLIC, "SELECT id, fingerprint, created, public_key, NULL FROM keys"           \
+	                   " WHERE user = ?1 ORDER BY id")                                         \
+	X(KEY_DEL, "DELETE FROM keys WHERE user = ?1 AND fingerprint = ?2")                        \
+	X(KEY_DEL_ALL, "DELETE FROM keys WHERE user = ?1")                                         \
 	X(USER_DEL, "DELETE FROM users WHERE id = ?1")                                             \
 	X(USER_SET_PASSWORD, "UPDATE users SET password_hash = ?2 WHERE address = ?1")             \
 	X(USER_LIST, "SELECT address FROM users ORDER BY address")                                 \
@@ -1155,6 +1179,110 @@ static int sq_user_set_password(struct store *s, const char *address, const char
 	return sq_end(q, ret);
 }
 
+static int sq_user_set_protect_subject(struct store *s, const char *address, bool on)
+{
+	struct sqlite_store *q = sq(s);
+	int ret;
+
+	if ((ret = sq_begin(q, true)) < 0)
+		return ret;
+	ret = sq_exec(q, SQ_USER_SET_PROTECT, "ti", address, (int64_t)on);
+	if (ret == STORE_OK && sqlite3_changes(q->db) == 0)
+		ret = store_set_error(s, STORE_ERR_NOTFOUND, "no such user");
+	return sq_end(q, ret);
+}
+
+static int sq_key_add(struct store *s, uint64_t user_id, const struct store_key *k)
+{
+	struct sqlite_store *q = sq(s);
+	int ret;
+
+	if ((ret = sq_begin(q, true)) < 0)
+		return ret;
+	if (k->secret_key != NULL)
+		ret = sq_exec(q, SQ_KEY_ADD, "itibb", (int64_t)user_id, k->fingerprint,
+		              (int64_t)k->created, (const void *)k->public_key, k->public_len,
+		              (const void *)k->secret_key, k->secret_len);
+	else
+		ret = sq_exec(q, SQ_KEY_ADD, "itibt", (int64_t)user_id, k->fingerprint,
+		              (int64_t)k->created, (const void *)k->public_key, k->public_len,
+		              NULL);
+	return sq_end(q, ret);
+}
+
+/* A blob column as a new buffer (NULL for SQL NULL). */
+static char *sq_col_blob(sqlite3_stmt *st, int col, size_t *len_r)
+{
+	const void *p = sqlite3_column_blob(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+	char *v;
+
+	*len_r = 0;
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return NULL;
+	v = xmalloc(n + 1);
+	memcpy(v, p != NULL ? p : "", n);
+	v[n] = '\0';
+	*len_r = n;
+	return v;
+}
+
+static int sq_keys_read(struct sqlite_store *q, uint64_t user_id, bool with_secret,
+                        struct store_key **keys_r, size_t *n_r)
+{
+	struct store_key *v = NULL;
+	size_t n = 0;
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = sq_prep(q, &st, with_secret ? SQ_KEY_LIST : SQ_KEY_LIST_PUBLIC, "i",
+	              (int64_t)user_id);
+	while (ret == STORE_OK && (ret = sq_step(q, st)) == 1) {
+		struct store_key *k;
+
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		k = &v[n++];
+		k->id = (uint64_t)sqlite3_column_int64(st, 0);
+		k->fingerprint = sq_col_strdup(st, 1);
+		k->created = (time_t)sqlite3_column_int64(st, 2);
+		k->public_key = sq_col_blob(st, 3, &k->public_len);
+		k->secret_key = sq_col_blob(st, 4, &k->secret_len);
+		ret = STORE_OK;
+	}
+	if (ret == 0)
+		sqlite3_reset(st);
+	*keys_r = v;
+	*n_r = n;
+	return ret;
+}
+
+static int sq_key_list(struct store *s, uint64_t user_id, bool with_secret,
+                       struct store_key **keys_r, size_t *n_r)
+{
+	struct sqlite_store *q = sq(s);
+	int ret;
+
+	if ((ret = sq_begin(q, false)) < 0)
+		return ret;
+	return sq_end(q, sq_keys_read(q, user_id, with_secret, keys_r, n_r));
+}
+
+static int sq_key_del(struct store *s, uint64_t user_id, const char *fingerprint)
+{
+	struct sqlite_store *q = sq(s);
+	int ret;
+
+	if ((ret = sq_begin(q, true)) < 0)
+		return ret;
+	if (fingerprint != NULL)
+		ret = sq_exec(q, SQ_KEY_DEL, "it", (int64_t)user_id, fingerprint);
+	else
+		ret = sq_exec(q, SQ_KEY_DEL_ALL, "i", (int64_t)user_id);
+	if (ret == STORE_OK && sqlite3_changes(q->db) == 0)
+		ret = store_set_error(s, STORE_ERR_NOTFOUND, "no such key");
+	return sq_end(q, ret);
+}
+
 static int sq_user_lookup(struct store *s, const char *address, struct store_user *user_r)
 {
 	struct sqlite_store *q = sq(s);
@@ -1168,6 +1296,8 @@ static int sq_user_lookup(struct store *s, const char *address, struct store_use
 		user_r->id = (uint64_t)sqlite3_column_int64(st, 0);
 		user_r->address = sq_col_strdup(st, 1);
 		user_r->password_hash = sq_col_strdup(st, 2);
+		user_r->protect_subject = sqlite3_column_int(st, 3) != 0;
+		user_r->n_keys = (unsigned)sqlite3_column_int64(st, 4);
 		ret = STORE_OK;
 	} else if (ret == 0) {
 		ret = store_set_error(s, STORE_ERR_NOTFOUND, "no such user");
@@ -1599,12 +1729,11 @@ static int sq_deliver_local(struct sqlite_store *q, const struct store_new_messa
 }
 
 /* Adds a queue row with its own copy of the bytes, and its recipients in order. */
-static int sq_queue_insert(struct sqlite_store *q, const struct store_new_message *msg,
-                           const struct store_queue_new *qn, uint64_t *id_r)
+static int sq_queue_insert(struct sqlite_store *q, const struct store_queue_new *qn, uint64_t *id_r)
 {
-	/* The copy for other servers may differ from the local one (no Return-Path). */
-	const char *data = qn->data != NULL ? qn->data : msg->data;
-	size_t size = qn->data != NULL ? qn->size : msg->size;
+	/* store.c sets data: the copy for other servers (no Return-Path). */
+	const char *data = qn->data;
+	size_t size = qn->size;
 	int64_t id;
 	int ret;
 
@@ -1628,8 +1757,7 @@ static int sq_queue_insert(struct sqlite_store *q, const struct store_new_messag
  * commit together and are made durable by one sync (sq_end), so a message
  * acknowledged to its sender is either in every place or in none.
  */
-static int sq_deliver(struct store *s, const struct store_new_message *msg,
-                      const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r,
+static int sq_deliver(struct store *s, const struct store_delivery *d, size_t n,
                       const struct store_queue_new *queue, uint64_t *queue_id_r)
 {
 	struct sqlite_store *q = sq(s);
@@ -1638,10 +1766,13 @@ static int sq_deliver(struct store *s, const struct store_new_message *msg,
 
 	if ((ret = sq_begin(q, true)) < 0)
 		return ret;
-	if (n_targets > 0)
-		ret = sq_deliver_local(q, msg, targets, n_targets, uids_r);
+	for (size_t i = 0; i < n && ret == STORE_OK; i++) {
+		if (d[i].n_targets > 0)
+			ret = sq_deliver_local(q, d[i].msg, d[i].targets, d[i].n_targets,
+			                       d[i].uids_r);
+	}
 	if (ret == STORE_OK && queue != NULL)
-		ret = sq_queue_insert(q, msg, queue, &queue_id);
+		ret = sq_queue_insert(q, queue, &queue_id);
 	ret = sq_end(q, ret);
 	if (queue_id_r != NULL)
 		*queue_id_r = ret == STORE_OK ? queue_id : 0;
@@ -2210,6 +2341,10 @@ const struct store_backend store_sqlite = {
         .user_del = sq_user_del,
         .user_set_password = sq_user_set_password,
         .user_lookup = sq_user_lookup,
+        .user_set_protect_subject = sq_user_set_protect_subject,
+        .key_add = sq_key_add,
+        .key_list = sq_key_list,
+        .key_del = sq_key_del,
         .user_list = sq_user_list,
         .alias_add = sq_alias_add,
         .alias_del = sq_alias_del,

@@ -41,6 +41,11 @@ struct store_backend {
 	int (*user_del)(struct store *s, const char *address);
 	int (*user_set_password)(struct store *s, const char *address, const char *password_hash);
 	int (*user_lookup)(struct store *s, const char *address, struct store_user *user_r);
+	int (*user_set_protect_subject)(struct store *s, const char *address, bool on);
+	int (*key_add)(struct store *s, uint64_t user_id, const struct store_key *k);
+	int (*key_list)(struct store *s, uint64_t user_id, bool with_secret,
+	                struct store_key **keys_r, size_t *n_r);
+	int (*key_del)(struct store *s, uint64_t user_id, const char *fingerprint);
 	int (*user_list)(struct store *s, char ***addresses_r, size_t *n_r);
 
 	int (*mailbox_list)(struct store *s, uint64_t user_id, struct store_mailbox **boxes_r,
@@ -65,13 +70,13 @@ struct store_backend {
 	int (*alias_targets)(struct store *s, const char *alias, char ***targets_r, size_t *n_r);
 
 	/*
-	 * store_deliver and store_deliver_queue: n_targets entries (may be 0 when
-	 * queue is not NULL) and the queue item, in one transaction. Target
-	 * keywords are already normalised (NULL when none); the queue item is
-	 * checked (1 to STORE_QUEUE_RCPTS_MAX recipients, bounded strings).
+	 * store_deliver_many (and so store_deliver, store_deliver_queue): each
+	 * message with its entries (a message may have none when queue is not
+	 * NULL) and the queue item, in one transaction. Target keywords are
+	 * already normalised (NULL when none); the queue item is checked (1 to
+	 * STORE_QUEUE_RCPTS_MAX recipients, bounded strings, data set).
 	 */
-	int (*deliver)(struct store *s, const struct store_new_message *msg,
-	               const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r,
+	int (*deliver)(struct store *s, const struct store_delivery *d, size_t n,
 	               const struct store_queue_new *queue, uint64_t *queue_id_r);
 	int (*queue_list)(struct store *s, struct store_queue_item **items_r, size_t *n_r);
 	/* data_r NULL: the bytes are not read. */

@@ -538,6 +538,66 @@ int store_user_lookup(struct store *s, const char *address, struct store_user *u
 	return s->backend->user_lookup(s, a, user_r);
 }
 
+int store_user_set_protect_subject(struct store *s, const char *address, bool on)
+{
+	char a[STORE_ADDRESS_MAX + 1];
+	const char *domain;
+
+	if (!address_normalize(address, a, &domain))
+		return invalid(s, "address");
+	return s->backend->user_set_protect_subject(s, a, on);
+}
+
+static bool fingerprint_valid(const char *f)
+{
+	size_t n = strlen(f);
+
+	return n > 0 && n <= STORE_FINGERPRINT_MAX && strspn(f, "0123456789ABCDEF") == n;
+}
+
+int store_key_add(struct store *s, uint64_t user_id, const struct store_key *k)
+{
+	if (!fingerprint_valid(k->fingerprint))
+		return invalid(s, "fingerprint");
+	if (k->public_len == 0)
+		return invalid(s, "empty key");
+	return s->backend->key_add(s, user_id, k);
+}
+
+int store_key_list(struct store *s, uint64_t user_id, bool with_secret, struct store_key **keys_r,
+                   size_t *n_r)
+{
+	int ret;
+
+	*keys_r = NULL;
+	*n_r = 0;
+	ret = s->backend->key_list(s, user_id, with_secret, keys_r, n_r);
+	if (ret < 0) {
+		store_keys_free(keys_r, *n_r);
+		*n_r = 0;
+	}
+	return ret;
+}
+
+int store_key_del(struct store *s, uint64_t user_id, const char *fingerprint)
+{
+	if (fingerprint != NULL && !fingerprint_valid(fingerprint))
+		return store_set_error(s, STORE_ERR_NOTFOUND, "no such key");
+	return s->backend->key_del(s, user_id, fingerprint);
+}
+
+void store_keys_free(struct store_key **_keys, size_t n)
+{
+	struct store_key *keys = *_keys;
+
+	for (size_t i = 0; keys != NULL && i < n; i++) {
+		free(keys[i].fingerprint);
+		free(keys[i].public_key);
+		free(keys[i].secret_key);
+	}
+	XFREE(*_keys);
+}
+
 int store_user_list(struct store *s, char ***addresses_r, size_t *n_r)
 {
 	*addresses_r = NULL;
@@ -871,24 +931,52 @@ static int deliver_check(struct store *s, const struct store_new_message *msg,
 	return STORE_OK;
 }
 
-int store_deliver_queue(struct store *s, const struct store_new_message *msg,
-                        const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r,
-                        const struct store_queue_new *queue, uint64_t *queue_id_r)
+int store_deliver_many(struct store *s, const struct store_delivery *d, size_t n,
+                       const struct store_queue_new *queue, uint64_t *queue_id_r)
 {
 	struct queue_norm qn;
+	size_t n_targets = 0;
 	int ret;
 
 	if (queue_id_r != NULL)
 		*queue_id_r = 0;
-	if ((ret = deliver_check(s, msg, targets, n_targets, queue != NULL)) < 0)
-		return ret;
+	if (n > STORE_DELIVERIES_MAX || (n > 0 && d == NULL))
+		return invalid(s, "deliveries");
+	for (size_t i = 0; i < n; i++) {
+		if ((ret = deliver_check(s, d[i].msg, d[i].targets, d[i].n_targets, true)) < 0)
+			return ret;
+		n_targets += d[i].n_targets;
+	}
+	if (n_targets == 0 && queue == NULL)
+		return invalid(s, "delivery without target");
 	if (queue == NULL)
-		return s->backend->deliver(s, msg, targets, n_targets, uids_r, NULL, NULL);
+		return s->backend->deliver(s, d, n, NULL, NULL);
+	if (queue->data == NULL && n == 0)
+		return invalid(s, "queued message without data");
 	ret = queue_normalize(s, queue, &qn);
+	if (ret == STORE_OK && qn.q.data == NULL) {
+		qn.q.data = d[0].msg->data;
+		qn.q.size = d[0].msg->size;
+	}
 	if (ret == STORE_OK)
-		ret = s->backend->deliver(s, msg, targets, n_targets, uids_r, &qn.q, queue_id_r);
+		ret = s->backend->deliver(s, d, n, &qn.q, queue_id_r);
 	queue_norm_deinit(&qn);
 	return ret;
+}
+
+int store_deliver_queue(struct store *s, const struct store_new_message *msg,
+                        const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r,
+                        const struct store_queue_new *queue, uint64_t *queue_id_r)
+{
+	struct store_delivery d = {msg, targets, n_targets, uids_r};
+
+	if (queue_id_r != NULL)
+		*queue_id_r = 0;
+	if (msg == NULL)
+		return invalid(s, "message");
+	if (n_targets == 0 && queue == NULL)
+		return invalid(s, "delivery without target");
+	return store_deliver_many(s, &d, 1, queue, queue_id_r);
 }
 
 int store_deliver(struct store *s, const struct store_new_message *msg,

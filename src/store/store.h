@@ -85,7 +85,9 @@ typedef void store_notify_fn(uint64_t mailbox_id, void *ctx);
 struct store_user {
 	uint64_t id;
 	char *address;
-	char *password_hash; /* Argon2id PHC string */
+	char *password_hash;  /* Argon2id PHC string */
+	bool protect_subject; /* sealed mail shows "..." as its outer Subject */
+	unsigned n_keys;      /* sealing keys; the account is sealed while > 0 */
 };
 
 struct store_mailbox {
@@ -205,6 +207,39 @@ int store_user_lookup(struct store *s, const char *address, struct store_user *u
 int store_user_list(struct store *s, char ***addresses_r, size_t *n_r);
 void store_user_deinit(struct store_user *u);
 
+/*
+ * Whether sealed mail of the account hides its Subject outside (crypto/seal.h).
+ * Holds for mail that arrives after the change.
+ */
+int store_user_set_protect_subject(struct store *s, const char *address, bool on);
+
+/* --- sealing keys --- */
+/*
+ * The OpenPGP keys an account's mail is sealed to (DESIGN.md, "Zero-access
+ * sealing"). The store keeps them as given (binary key data checked by
+ * crypto/keys.c); a key is identified per account by its fingerprint.
+ */
+#define STORE_FINGERPRINT_MAX 64
+
+struct store_key {
+	uint64_t id;
+	char *fingerprint; /* uppercase hex */
+	time_t created;    /* when the server got it */
+	char *public_key;
+	size_t public_len;
+	char *secret_key; /* passphrase-protected, or NULL (imported keys) */
+	size_t secret_len;
+};
+
+/* STORE_ERR_EXISTS when the account has this fingerprint, NOTFOUND without the account. */
+int store_key_add(struct store *s, uint64_t user_id, const struct store_key *k);
+/* The account's keys, oldest first; secret_key stays NULL unless with_secret. */
+int store_key_list(struct store *s, uint64_t user_id, bool with_secret, struct store_key **keys_r,
+                   size_t *n_r);
+/* Deletes one key, or every key when fingerprint is NULL; NOTFOUND when nothing went. */
+int store_key_del(struct store *s, uint64_t user_id, const char *fingerprint);
+void store_keys_free(struct store_key **_keys, size_t n);
+
 /* --- mailboxes --- */
 int store_mailbox_list(struct store *s, uint64_t user_id, struct store_mailbox **boxes_r,
                        size_t *n_r);
@@ -300,6 +335,24 @@ struct store_queue_new {
 int store_deliver_queue(struct store *s, const struct store_new_message *msg,
                         const struct store_new_entry *targets, size_t n_targets, uint32_t *uids_r,
                         const struct store_queue_new *queue, uint64_t *queue_id_r);
+/* One message and the mailboxes it goes to (store_deliver_many). */
+struct store_delivery {
+	const struct store_new_message *msg;
+	const struct store_new_entry *targets;
+	size_t n_targets;
+	uint32_t *uids_r; /* receives n_targets UIDs; may be NULL */
+};
+/* Most messages of one store_deliver_many call. */
+#define STORE_DELIVERIES_MAX 1024
+/*
+ * Like store_deliver_queue for several messages at once (the plain copy and
+ * the sealed copies of one SMTP transaction): every message with its entries
+ * and the queue item (whose data must then be given) are stored in one
+ * durable transaction, or nothing is. A message may have no targets; it is
+ * then not stored at all.
+ */
+int store_deliver_many(struct store *s, const struct store_delivery *d, size_t n,
+                       const struct store_queue_new *queue, uint64_t *queue_id_r);
 /* Every queued message (without rcpts details: n_rcpts set, rcpts NULL), oldest first. */
 int store_queue_list(struct store *s, struct store_queue_item **items_r, size_t *n_r);
 /* One queued message with its recipients; data_r (may be NULL) gets its bytes (NUL-terminated). */

@@ -84,7 +84,8 @@ def test_help_user():
     assert p.returncode == 0
     assert p.stdout.startswith(
         "usage: tresor [-c FILE] user add|passwd ADDRESS [--password-stdin] | "
-        "user del ADDRESS | user list\n\nManages accounts."
+        "user del|show ADDRESS | user set ADDRESS protect_subject on|off | user list"
+        "\n\nManages accounts."
     )
     assert "Junk and Archive" in p.stdout
 

@@ -1266,7 +1266,7 @@ static void test_reopen(void **state)
 	assert_int_equal(status(f->s, f->inbox).messages, 1);
 	assert_int_equal(status(f->s, f->inbox).unseen, 0);
 	box_id(f->s, f->user, "keep/me");
-	assert_int_equal(sql_count(f, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_count(f, "PRAGMA user_version"), 3);
 	assert_int_equal(sql_count(f, "SELECT count(*) FROM pragma_journal_mode"
 	                              " WHERE journal_mode = 'wal'"),
 	                 1);
@@ -1775,18 +1775,20 @@ static void test_schema_upgrade_from_1(void **state)
 
 	deliver(f->s, f->inbox, STORE_FLAG_SEEN, NULL);
 	store_close(&f->s);
-	/* Version 2 only added these tables: without them the file is a version-1 database. */
+	/* Versions 2 and 3 only added these tables and a column: without them the file is a
+	 * version-1 database. */
 	sql_exec(f, "DROP TABLE queue_rcpts; DROP TABLE queue; DROP TABLE aliases;"
+	            " DROP TABLE keys; ALTER TABLE users DROP COLUMN protect_subject;"
 	            " PRAGMA user_version = 1;");
 	assert_int_equal(sql_count(f, "SELECT count(*) FROM sqlite_master"
 	                              " WHERE name IN ('aliases', 'queue', 'queue_rcpts')"),
 	                 0);
 
 	f->s = fx_open(f);
-	assert_int_equal(sql_count(f, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_count(f, "PRAGMA user_version"), 3);
 	assert_int_equal(sql_count(f, "SELECT count(*) FROM sqlite_master"
-	                              " WHERE name IN ('aliases', 'queue', 'queue_rcpts')"),
-	                 3);
+	                              " WHERE name IN ('aliases', 'queue', 'queue_rcpts', 'keys')"),
+	                 4);
 	assert_int_equal(store_user_lookup(f->s, "alice@example.org", &u), STORE_OK);
 	assert_int_equal(u.id, f->user);
 	store_user_deinit(&u);
@@ -1799,15 +1801,114 @@ static void test_schema_upgrade_from_1(void **state)
 
 	/* A newer schema than this program knows is refused, not touched. */
 	store_close(&f->s);
-	sql_exec(f, "PRAGMA user_version = 3");
+	sql_exec(f, "PRAGMA user_version = 4");
 	{
 		const char *error = NULL;
 
 		assert_null(store_open(f->dir, &error));
-		assert_non_null(strstr(error, "schema version 3"));
+		assert_non_null(strstr(error, "schema version 4"));
 	}
-	sql_exec(f, "PRAGMA user_version = 2");
+	sql_exec(f, "PRAGMA user_version = 3");
 	f->s = fx_open(f);
+}
+
+static void test_keys(void **state)
+{
+	struct fx *f = *state;
+	struct store_key k = {.fingerprint = "0123ABCD",
+	                      .created = 1700000000,
+	                      .public_key = "pub\0lic",
+	                      .public_len = 7,
+	                      .secret_key = "sec",
+	                      .secret_len = 3};
+	struct store_key *keys = NULL;
+	struct store_user u;
+	size_t n = 0;
+
+	assert_int_equal(store_user_lookup(f->s, "alice@example.org", &u), STORE_OK);
+	assert_int_equal(u.n_keys, 0);
+	assert_false(u.protect_subject);
+	store_user_deinit(&u);
+	assert_int_equal(store_key_add(f->s, f->user, &k), STORE_OK);
+	assert_int_equal(store_key_add(f->s, f->user, &k), STORE_ERR_EXISTS);
+	k.fingerprint = "lowercase";
+	assert_int_equal(store_key_add(f->s, f->user, &k), STORE_ERR_INVALID);
+	k.fingerprint = "FFFF";
+	k.secret_key = NULL;
+	assert_int_equal(store_key_add(f->s, f->user, &k), STORE_OK);
+	assert_int_equal(store_key_add(f->s, 999999, &k), STORE_ERR_NOTFOUND);
+
+	/* Oldest first; secrets only when asked for; binary data kept whole. */
+	assert_int_equal(store_key_list(f->s, f->user, false, &keys, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(keys[0].fingerprint, "0123ABCD");
+	assert_int_equal(keys[0].public_len, 7);
+	assert_memory_equal(keys[0].public_key, "pub\0lic", 7);
+	assert_null(keys[0].secret_key);
+	assert_int_equal(keys[0].created, 1700000000);
+	store_keys_free(&keys, n);
+	assert_int_equal(store_key_list(f->s, f->user, true, &keys, &n), STORE_OK);
+	assert_int_equal(keys[0].secret_len, 3);
+	assert_memory_equal(keys[0].secret_key, "sec", 3);
+	assert_null(keys[1].secret_key);
+	store_keys_free(&keys, n);
+
+	assert_int_equal(store_user_set_protect_subject(f->s, "Alice@Example.org", true), STORE_OK);
+	assert_int_equal(store_user_set_protect_subject(f->s, "nobody@example.org", true),
+	                 STORE_ERR_NOTFOUND);
+	assert_int_equal(store_user_lookup(f->s, "alice@example.org", &u), STORE_OK);
+	assert_int_equal(u.n_keys, 2);
+	assert_true(u.protect_subject);
+	store_user_deinit(&u);
+
+	assert_int_equal(store_key_del(f->s, f->user, "0123ABCD"), STORE_OK);
+	assert_int_equal(store_key_del(f->s, f->user, "0123ABCD"), STORE_ERR_NOTFOUND);
+	assert_int_equal(store_key_del(f->s, f->user, NULL), STORE_OK);
+	assert_int_equal(store_key_del(f->s, f->user, NULL), STORE_ERR_NOTFOUND);
+	/* The keys go with their account. */
+	assert_int_equal(store_key_add(f->s, f->user, &k), STORE_OK);
+	assert_int_equal(store_user_del(f->s, "alice@example.org"), STORE_OK);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM keys"), 0);
+}
+
+/* Several messages and a queue item: one transaction, all or nothing. */
+static void test_deliver_many(void **state)
+{
+	struct fx *f = *state;
+	struct store_new_message a = test_msg(), b = test_msg();
+	struct store_new_entry ta = {.mailbox_id = f->inbox}, tb = {.mailbox_id = f->inbox};
+	struct store_new_entry bad = {.mailbox_id = 999999};
+	struct store_queue_new qn = test_queue();
+	uint32_t ua = 0, ub = 0;
+	struct store_delivery d[2] = {{&a, &ta, 1, &ua}, {&b, &tb, 1, &ub}};
+	char *data;
+	size_t size;
+	uint64_t qid = 0;
+
+	b.data = "sealed form";
+	b.size = strlen(b.data);
+	b.sealed = true;
+	assert_int_equal(store_deliver_many(f->s, d, 2, &qn, &qid), STORE_OK);
+	assert_int_equal(ua, 1);
+	assert_int_equal(ub, 2);
+	assert_true(qid > 0);
+	assert_int_equal(status(f->s, f->inbox).messages, 2);
+	/* The queue copy is the first message's bytes when none are given. */
+	{
+		struct store_queue_item it;
+
+		assert_int_equal(store_queue_get(f->s, qid, &it, &data, &size), STORE_OK);
+		assert_int_equal(size, a.size);
+		assert_memory_equal(data, a.data, size);
+		free(data);
+		store_queue_item_deinit(&it);
+	}
+	/* A failing second message takes the first and the queue item with it. */
+	d[1].targets = &bad;
+	assert_int_not_equal(store_deliver_many(f->s, d, 2, &qn, &qid), STORE_OK);
+	assert_int_equal(status(f->s, f->inbox).messages, 2);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM queue"), 1);
+	assert_int_equal(store_deliver_many(f->s, d, 0, NULL, NULL), STORE_ERR_INVALID);
 }
 
 int main(void)
@@ -1846,6 +1947,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_queue_limits, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_queue_list_get_delete, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_schema_upgrade_from_1, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_deliver_many, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);

@@ -1,0 +1,31 @@
+/*
+ * rnp-private.h - what keys.c shares with seal.c: librnp handles for an
+ * in-memory keyring and the one rule that decides whether a key can be
+ * encrypted to. Only crypto/ includes this (and so librnp's header).
+ *
+ * Attacker control: key data imported here is checked by the caller's rules
+ * (keys.h); a failing import is an error, never a crash.
+ */
+#ifndef TRESOR_CRYPTO_RNP_PRIVATE_H
+#define TRESOR_CRYPTO_RNP_PRIVATE_H
+
+#include "crypto/keys.h"
+
+#include <rnp/rnp.h>
+#include <rnp/rnp_err.h>
+
+/* Writes what into err (when given) and returns code. */
+int crypto_fail(char *err, size_t err_size, int code, const char *what);
+/* A new in-memory keyring (never loaded from or saved to disk); NULL on failure. */
+rnp_ffi_t crypto_ffi_new(void);
+/* Imports key data (public, or public and secret); CRYPTO_ERR_INVALID when it is not a key. */
+int crypto_ffi_import(rnp_ffi_t ffi, const void *data, size_t len, bool secret);
+/*
+ * Up to max primary keys of the keyring into keys (the caller destroys each
+ * handle) and their count; CRYPTO_ERR_INVALID when there were more than max.
+ */
+int crypto_ffi_primaries(rnp_ffi_t ffi, rnp_key_handle_t *keys, size_t max, size_t *n_r);
+/* Whether a primary key (with its subkeys) can be encrypted to at now. */
+enum crypto_key_state crypto_key_state_of(rnp_key_handle_t primary, time_t now);
+
+#endif
