@@ -16,6 +16,17 @@
 # message is in the recipient's mailbox and fails if the count is not exactly what
 # smtp-source sent.
 #
+# Sealing (issue 5): the same Tresor server also holds a sealed account,
+# sealed@bench.test, with a key made by `tresor key generate` (Ed25519 with an X25519
+# subkey; SMTP_SEAL_RSA=BITS for RSA). The pseudo-server tresor-sealed is the same
+# load into that account: every message is encrypted to the key (PGP/MIME, RFC 3156)
+# before the 250. It runs in every round right beside the unsealed one, and the
+# script reports per mode the ratio of the medians sealed/unsealed (SMTPSEAL lines;
+# target >= 0.75). After the warm-up it checks over IMAP that what the sealed account
+# stores is PGP/MIME with none of the body in clear. Then bench/seal-bench.c, built
+# here with -O2 from src/base, src/mime and src/crypto, times crypto_seal() alone on
+# a 10 KB and a 1 MB message (SEAL lines: median and p90 microseconds).
+#
 # Postfix runs as a private instance (its own config_directory, queue_directory and
 # data_directory in a temporary directory, listening on a free loopback port), never
 # the packaged service. Everything is stopped and removed at exit (KEEP=1 keeps the
@@ -27,9 +38,6 @@
 #            build/bench/smtp-results.txt and the tables to build/bench/smtp-summary.md.
 # Needs root (Postfix's master runs as root; mail is delivered as a dedicated user,
 # created if missing), bash, build/tresor (make build/tresor).
-#
-# TODO: a second Tresor slot, delivery to a sealed account (the message encrypted to
-# the account's public key before the 250), once sealing is in the delivery path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -42,10 +50,18 @@ SMTP_REPEAT=${SMTP_REPEAT:-${REPEAT:-3}} # runs per server and mode; the median 
 SMTP_TIMEOUT=${SMTP_TIMEOUT:-300}        # seconds per run, and per wait for the deliveries
 WORKERS=${WORKERS:-4}                    # Tresor [server] workers
 POSTFIX_IN_FLOW_DELAY=${POSTFIX_IN_FLOW_DELAY:-1s} # Postfix's default (see README.md)
-SMTP_SERVERS=${SMTP_SERVERS:-tresor postfix} # which servers, e.g. "postfix" alone
+SMTP_SERVERS=${SMTP_SERVERS:-tresor tresor-sealed postfix} # which; "postfix" alone works
+SMTP_SEAL_RSA=${SMTP_SEAL_RSA:-}         # RSA bits for the sealed account's key; empty: Ed25519
+SEAL_BENCH=${SEAL_BENCH:-}               # 0: skip bench/seal-bench (default: 1 with tresor-sealed)
+SEAL_N_SMALL=${SEAL_N_SMALL:-2000}       # seal-bench iterations on the 10 KB message
+SEAL_N_LARGE=${SEAL_N_LARGE:-50}         # seal-bench iterations on the 1 MB message
 KEEP=${KEEP:-0}                          # 1: keep the temporary directory
 # TRESOR_BIN: another Tresor binary than build/tresor
 read -ra SERVERS <<< "$SMTP_SERVERS"
+has_server() { [[ " ${SERVERS[*]} " == *" $1 "* ]]; }
+if [ -z "$SEAL_BENCH" ]; then
+	if has_server tresor-sealed; then SEAL_BENCH=1; else SEAL_BENCH=0; fi
+fi
 
 OUT=$ROOT/build/bench
 TRESOR=${TRESOR_BIN:-$ROOT/build/tresor}
@@ -53,6 +69,10 @@ SMTP_SOURCE=/usr/sbin/smtp-source
 MAIL_USER=tresorbench
 DOMAIN=bench.test
 RCPT=bench@$DOMAIN
+SEALED_RCPT=sealed@$DOMAIN
+PASSWORD=pass-smtp-bench
+SEAL_TARGET=0.75 # issue 5: sealed at least 0.75x the unsealed rate
+SEAL_BENCH_BIN=$OUT/seal-bench
 SENDER=sender@sender.test
 HELO=client.test
 
@@ -70,6 +90,19 @@ else
 	STANDALONE=1
 	: > "$RESULTS"
 fi
+
+# bench/seal-bench: crypto_seal() alone, built as build/tresor's objects are (Makefile's
+# REL_CFLAGS), from the sources of the layers it needs
+build_seal_bench() {
+	log "building bench/seal-bench"
+	# shellcheck disable=SC2046 # pkg-config's words are separate flags
+	cc -std=c11 -D_GNU_SOURCE -Isrc -O2 -g -DNDEBUG_TRESOR -Wall -Wextra -Werror -Wshadow \
+		-Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
+		$(pkg-config --cflags librnp libsodium) bench/seal-bench.c src/base/*.c \
+		src/mime/*.c src/crypto/*.c $(pkg-config --libs librnp libsodium) -lm \
+		-o "$SEAL_BENCH_BIN" || fail "bench/seal-bench did not build"
+}
+if [ "$SEAL_BENCH" != 0 ]; then build_seal_bench; fi
 
 # --- Postfix from Debian, without letting the packaged service take port 25 ---
 install_postfix() {
@@ -130,10 +163,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# two free loopback ports, held together so they differ
-read -r T_PORT P_PORT < <(/usr/bin/python3 -c '
+# three free loopback ports, held together so they differ
+read -r T_PORT P_PORT T_IMAP_PORT < <(/usr/bin/python3 -c '
 import socket
-socks = [socket.socket() for _ in range(2)]
+socks = [socket.socket() for _ in range(3)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))')
@@ -147,7 +180,8 @@ wait_port() { # port seconds
 	return 1
 }
 
-# --- Tresor: the MX listener only, one account ---
+# --- Tresor: the MX listener, one account, and the sealed account ---
+# IMAP listens only for the check of what the sealed account stores (check_sealed).
 start_tresor() {
 	log "Tresor: account $RCPT, MX listener on 127.0.0.1:$T_PORT"
 	mkdir -p "$TMP/tresor"
@@ -160,7 +194,7 @@ start_tresor() {
 	workers = $WORKERS
 
 	[imap]
-	listen =
+	listen = 127.0.0.1:$T_IMAP_PORT
 	listen_tls =
 
 	[pop3]
@@ -173,20 +207,42 @@ start_tresor() {
 	listen_submissions =
 	EOF
 	"$TRESOR" -c "$TMP/tresor.conf" domain add "$DOMAIN" >/dev/null
-	printf 'pass-smtp-bench' | "$TRESOR" -c "$TMP/tresor.conf" user add "$RCPT" \
+	printf '%s' "$PASSWORD" | "$TRESOR" -c "$TMP/tresor.conf" user add "$RCPT" \
 		--password-stdin >/dev/null
+	if has_server tresor-sealed; then make_sealed_account; fi
 	"$TRESOR" -c "$TMP/tresor.conf" serve 2>>"$TMP/tresor.log" &
 	TPID=$!
 	wait_port "$T_PORT" 20 || fail "Tresor's MX listener did not open (see $TMP/tresor.log;" \
 		"is the SMTP server in build/tresor yet?)"
 }
 
-# INBOX's message count, or -1 if the store did not answer (polled again)
-count_tresor() {
-	"$TRESOR" -c "$TMP/tresor.conf" mailbox list "$RCPT" 2>>"$TMP/count.err" |
+# The sealed account: a key made as an administrator makes it (passphrase on stdin).
+SEAL_KEY=""
+make_sealed_account() {
+	local rsa=() out
+	if [ -n "$SMTP_SEAL_RSA" ]; then rsa=(--rsa "$SMTP_SEAL_RSA"); fi
+	log "Tresor: sealed account $SEALED_RCPT, tresor key generate${SMTP_SEAL_RSA:+ --rsa $SMTP_SEAL_RSA}"
+	printf '%s' "$PASSWORD" | "$TRESOR" -c "$TMP/tresor.conf" user add "$SEALED_RCPT" \
+		--password-stdin >/dev/null
+	out=$(printf 'seal-bench passphrase\n' |
+		"$TRESOR" -c "$TMP/tresor.conf" key generate "$SEALED_RCPT" "${rsa[@]}" 2>&1) ||
+		fail "tresor key generate failed: $out"
+	"$TRESOR" -c "$TMP/tresor.conf" user show "$SEALED_RCPT" | grep -q '^sealed: yes' ||
+		fail "$SEALED_RCPT is not sealed after key generate"
+	"$TRESOR" -c "$TMP/tresor.conf" key list "$SEALED_RCPT" | grep -q ' state=usable ' ||
+		fail "the key of $SEALED_RCPT is not usable"
+	SEAL_KEY=${SMTP_SEAL_RSA:+rsa$SMTP_SEAL_RSA}
+	SEAL_KEY=${SEAL_KEY:-ed25519}
+}
+
+# INBOX's message count of an account, or -1 if the store did not answer (polled again)
+count_account() { # address
+	"$TRESOR" -c "$TMP/tresor.conf" mailbox list "$1" 2>>"$TMP/count.err" |
 		awk -F'\t' '$1 == "INBOX" { split($2, f, "[= ]"); n = f[2] }
 			END { print (n == "" ? -1 : n) }'
 }
+count_tresor() { count_account "$RCPT"; }
+count_tresor_sealed() { count_account "$SEALED_RCPT"; }
 
 # --- Postfix: a private instance delivering $RCPT to a Maildir ---
 MAILDIR=$PF/mail/$DOMAIN/bench
@@ -260,11 +316,13 @@ count_postfix() {
 
 for s in "${SERVERS[@]}"; do
 	case $s in
-	tresor) start_tresor ;;
+	tresor | tresor-sealed) ;;
 	postfix) start_postfix ;;
-	*) fail "SMTP_SERVERS: unknown server $s (tresor, postfix)" ;;
+	*) fail "SMTP_SERVERS: unknown server $s (tresor, tresor-sealed, postfix)" ;;
 	esac
 done
+# one Tresor server for both of its accounts
+if has_server tresor || has_server tresor-sealed; then start_tresor; fi
 
 record() { tee -a "$RESULTS"; }
 
@@ -280,6 +338,9 @@ record() { tee -a "$RESULTS"; }
 		"smtp_messages=$SMTP_MESSAGES smtp_sessions=$SMTP_SESSIONS smtp_size=$SMTP_SIZE" \
 		"smtp_warmup=$SMTP_WARMUP smtp_repeat=$SMTP_REPEAT" \
 		"smtp_in_flow_delay=$POSTFIX_IN_FLOW_DELAY"
+	if has_server tresor-sealed; then
+		echo "INFO smtp_seal_key=$SEAL_KEY smtp_seal_target=$SEAL_TARGET"
+	fi
 } | record >/dev/null
 
 now() { date +%s.%N; }
@@ -316,7 +377,7 @@ cpu_tree() { # pid
 wait_delivered() { # server want
 	local n i
 	for ((i = 0; i < SMTP_TIMEOUT * 10; i++)); do
-		n=$("count_$1")
+		n=$("count_${1//-/_}")
 		[ "$n" -ge "$2" ] && break
 		sleep 0.1
 	done
@@ -326,15 +387,16 @@ wait_delivered() { # server want
 
 # One smtp-source run: prints "seconds delivered_seconds server_cpu_seconds".
 send() { # server mode messages
-	local server=$1 mode=$2 port=$T_PORT pid=$TPID before t0 t1 t2 cpu0 cpu1 flags=()
+	local server=$1 mode=$2 port=$T_PORT pid=$TPID rcpt=$RCPT before t0 t1 t2 cpu0 cpu1 flags=()
 	if [ "$server" = postfix ]; then port=$P_PORT; pid=$PF_PID; fi
+	if [ "$server" = tresor-sealed ]; then rcpt=$SEALED_RCPT; fi
 	if [ "$mode" = persistent ]; then flags=(-d); fi
-	before=$("count_$server")
+	before=$("count_${server//-/_}")
 	[ "$before" -ge 0 ] || fail "cannot count the messages in $server's mailbox"
 	cpu0=$(cpu_tree "$pid")
 	t0=$(now)
 	timeout "$SMTP_TIMEOUT" "$SMTP_SOURCE" "${flags[@]}" -s "$SMTP_SESSIONS" \
-		-l "$SMTP_SIZE" -m "$3" -M "$HELO" -f "$SENDER" -t "$RCPT" \
+		-l "$SMTP_SIZE" -m "$3" -M "$HELO" -f "$SENDER" -t "$rcpt" \
 		"127.0.0.1:$port" 2>"$TMP/smtp-source.err" ||
 		fail "smtp-source against $server ($mode) failed: $(tail -3 "$TMP/smtp-source.err")"
 	t1=$(now)
@@ -345,16 +407,84 @@ send() { # server mode messages
 		awk '{ printf "%.3f %.3f %.2f\n", $2 - $1, $3 - $1, $5 - $4 }'
 }
 
+declare -A RATES # "server mode" -> the msgs_per_s of its runs, space-separated
 measure() { # server mode repeat
-	local out secs dsecs cpu
+	local out secs dsecs cpu rate
 	log "run $3/$SMTP_REPEAT: $2, $1"
 	out=$(send "$1" "$2" "$SMTP_MESSAGES") || exit 1 # send said why
 	read -r secs dsecs cpu <<< "$out"
+	rate=$(awk -v m="$SMTP_MESSAGES" -v s="$secs" 'BEGIN { printf "%.1f", m / s }')
+	RATES["$1 $2"]+=" $rate"
 	echo "SMTP server=$1 mode=$2 repeat=$3 messages=$SMTP_MESSAGES sessions=$SMTP_SESSIONS" \
 		"size=$SMTP_SIZE seconds=$secs delivered_seconds=$dsecs server_cpu_s=$cpu" \
-		"delivered=$SMTP_MESSAGES" \
-		"msgs_per_s=$(awk -v m="$SMTP_MESSAGES" -v s="$secs" 'BEGIN { printf "%.1f", m / s }')" |
+		"delivered=$SMTP_MESSAGES msgs_per_s=$rate" |
 		record >&2
+}
+
+# Over IMAP, as a client sees it: the last SEAL_CHECK_MAX messages of the sealed
+# account are PGP/MIME (RFC 3156 4), without trace fields outside and without a line
+# of a plain message's body (smtp-source sends the same body every time) in clear.
+SEAL_CHECK_MAX=500
+check_sealed() {
+	local out
+	log "checking what $SEALED_RCPT stores (IMAP)"
+	out=$(/usr/bin/python3 - "$T_IMAP_PORT" "$PASSWORD" "$SEALED_RCPT" "$RCPT" \
+		"$SEAL_CHECK_MAX" <<-'EOF'
+	import email, imaplib, sys
+	port, password, sealed, plain, most = sys.argv[1:6]
+	port, most = int(port), int(most)
+
+	def inbox(user, what):
+	    """The INBOX's size and, when it has messages, what of them FETCH gives."""
+	    c = imaplib.IMAP4("127.0.0.1", port)
+	    c.login(user, password)
+	    n = int(c.select("INBOX", readonly=True)[1][0])
+	    data = c.fetch(what(n), "(BODY.PEEK[])")[1] if n else []
+	    c.logout()
+	    return n, [d[1] for d in data if isinstance(d, tuple)]
+
+	n, msgs = inbox(sealed, lambda n: f"{max(1, n - most + 1)}:{n}")
+	if n == 0 or len(msgs) != min(n, most):
+	    sys.exit(f"bench/smtp: {sealed}: {n} messages, {len(msgs)} fetched")
+	for i, raw in enumerate(msgs, n - len(msgs) + 1):
+	    m = email.message_from_bytes(raw)
+	    if (m.get_content_type() != "multipart/encrypted"
+	            or m.get_param("protocol") != "application/pgp-encrypted"
+	            or b"-----BEGIN PGP MESSAGE-----" not in raw
+	            or "Received" in m or "Return-Path" in m):
+	        sys.exit(f"bench/smtp: {sealed}: message {i} of {n} is not sealed "
+	                 f"({m.get_content_type()})")
+	# a line of a plain message's body (smtp-source's, the same in every message)
+	plain_msgs = inbox(plain, str)[1]
+	body = plain_msgs[0].split(b"\r\n\r\n", 1)[-1] if plain_msgs else b""
+	line = max(body.split(b"\r\n"), key=len, default=b"")
+	if len(line) >= 16 and any(line in raw for raw in msgs):
+	    sys.exit(f"bench/smtp: {sealed}: a line of the plain body is readable")
+	print(f"SEALCHECK account={sealed} messages={n} checked={len(msgs)} "
+	      f"last_stored_bytes={len(msgs[-1])} body_line_checked={'yes' if len(line) >= 16 else 'no'}")
+	EOF
+	) || fail "the check of what $SEALED_RCPT stores failed (see above)"
+	echo "$out" | record >&2
+}
+
+# Per mode, sealed against unsealed on the same server: per run and ratio of medians.
+seal_ratios() {
+	local mode
+	for mode in per-message persistent; do
+		/usr/bin/python3 - "$mode" "${RATES[tresor-sealed $mode]}" "${RATES[tresor $mode]}" \
+			"$SEAL_TARGET" <<-'EOF'
+		import statistics, sys
+		mode, target = sys.argv[1], float(sys.argv[4])
+		sealed, plain = ([float(v) for v in a.split()] for a in sys.argv[2:4])
+		ms, mp = statistics.median(sealed), statistics.median(plain)
+		ratio = ms / mp
+		print(f"SMTPSEAL mode={mode} sealed_runs={','.join(f'{v:.1f}' for v in sealed)} "
+		      f"sealed_msgs_per_s={ms:.1f} unsealed_runs={','.join(f'{v:.1f}' for v in plain)} "
+		      f"unsealed_msgs_per_s={mp:.1f} "
+		      f"ratios={','.join(f'{a / b:.2f}' for a, b in zip(sealed, plain))} "
+		      f"ratio={ratio:.2f} target={target} verdict={'met' if ratio >= target else 'MISSED'}")
+		EOF
+	done | record >&2
 }
 
 if [ "$SMTP_WARMUP" -gt 0 ]; then
@@ -364,6 +494,7 @@ if [ "$SMTP_WARMUP" -gt 0 ]; then
 			send "$s" "$mode" "$SMTP_WARMUP" >/dev/null
 		done
 	done
+	if has_server tresor-sealed; then check_sealed; fi
 fi
 
 for ((r = 1; r <= SMTP_REPEAT; r++)); do
@@ -378,6 +509,28 @@ for ((r = 1; r <= SMTP_REPEAT; r++)); do
 		done
 	done
 done
+
+if has_server tresor-sealed; then
+	[ "$SMTP_WARMUP" -gt 0 ] || check_sealed
+	if has_server tresor; then seal_ratios; fi
+fi
+
+if [ "$SEAL_BENCH" != 0 ]; then
+	# alone on the machine: the servers would only idle, but stop them
+	if [ -n "$TPID" ]; then
+		kill "$TPID"
+		wait "$TPID" 2>/dev/null || true
+		TPID=""
+	fi
+	if [ "$PF_STARTED" = 1 ]; then
+		stop_postfix
+		PF_STARTED=0
+	fi
+	log "seal-bench: crypto_seal() x $SEAL_N_SMALL on 10 KB, x $SEAL_N_LARGE on 1 MB"
+	"$SEAL_BENCH_BIN" -s "$SEAL_N_SMALL" -l "$SEAL_N_LARGE" ${SMTP_SEAL_RSA:+-r "$SMTP_SEAL_RSA"} \
+		> "$TMP/seal-bench.out" || fail "bench/seal-bench failed"
+	record < "$TMP/seal-bench.out" >&2
+fi
 
 if [ "$STANDALONE" = 1 ]; then
 	/usr/bin/python3 bench/summary.py "$RESULTS" | tee "$OUT/smtp-summary.md"

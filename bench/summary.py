@@ -233,7 +233,7 @@ def smtp_tables(rows, info, w):
     w("| mode | server | messages delivered | seconds to accept | seconds until all in the "
       "mailbox | server CPU ms per message |\n|---|---|---|---|---|---|")
     for mode in ("per-message", "persistent"):
-        for server in ("tresor", "postfix"):
+        for server in ("tresor", "tresor-sealed", "postfix"):
             rs = list(runs[mode].get(server, {}).values())
             if not rs:
                 continue
@@ -242,6 +242,38 @@ def smtp_tables(rows, info, w):
               f"{fmt(med([num(r['seconds']) for r in rs]), 2)} | "
               f"{fmt(med([num(r['delivered_seconds']) for r in rs]), 2)} | "
               f"{fmt(cpu, 2)} |")
+    seal_tables(rows, info, w)
+
+
+def seal_tables(rows, info, w):
+    """bench/smtp.sh's sealed account (SMTPSEAL, SEALCHECK) and bench/seal-bench (SEAL)."""
+    ratios = [kv for kind, kv in rows if kind == "SMTPSEAL"]
+    checks = [kv for kind, kv in rows if kind == "SEALCHECK"]
+    seals = [kv for kind, kv in rows if kind == "SEAL"]
+    if ratios:
+        w(f"\n### SMTP into a sealed account (same Tresor, key {info.get('smtp_seal_key', '?')}): "
+          "messages/s, median of the runs\n")
+        w("| mode | sealed runs | sealed | unsealed runs | unsealed | sealed/unsealed per run "
+          "| ratio of medians | target |\n|---|---|---|---|---|---|---|---|")
+        for kv in ratios:
+            runs_s = ", ".join(fmt(num(v)) for v in kv["sealed_runs"].split(","))
+            runs_u = ", ".join(fmt(num(v)) for v in kv["unsealed_runs"].split(","))
+            w(f"| {kv['mode']} | {runs_s} | **{fmt(num(kv['sealed_msgs_per_s']))}** | {runs_u} | "
+              f"**{fmt(num(kv['unsealed_msgs_per_s']))}** | {kv['ratios'].replace(',', ', ')} | "
+              f"**{kv['ratio']}x** | >= {kv['target']}x {kv['verdict']} |")
+    for kv in checks:
+        w(f"\nChecked over IMAP: the last {int(kv['checked']):,} of the {int(kv['messages']):,} "
+          f"messages of {kv['account']} are PGP/MIME, no trace field outside, no body line "
+          f"in clear ({kv['last_stored_bytes']} bytes stored for the last).")
+    if seals:
+        w("\n### Sealing alone: crypto_seal() per message (bench/seal-bench)\n")
+        w("| message | key | runs | sealed size | median | p90 | mean | min | max |"
+          "\n|---|---|---|---|---|---|---|---|---|")
+        for kv in seals:
+            w(f"| {int(kv['size']):,} bytes | {kv['key']} | {kv['n']} | "
+              f"{int(kv['sealed_bytes']):,} bytes | **{fmt(num(kv['median_us']))} µs** | "
+              f"{fmt(num(kv['p90_us']))} µs | {fmt(num(kv['mean_us']))} µs | "
+              f"{fmt(num(kv['min_us']))} µs | {fmt(num(kv['max_us']))} µs |")
 
 
 POP3_WORKLOADS = (

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,4 +92,10 @@ char *xasprintf(const char *fmt, ...)
 	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	return s;
+}
+
+void mem_tune_for_server(void)
+{
+	mallopt(M_TRIM_THRESHOLD, (int)MEM_TRIM_THRESHOLD);
+	mallopt(M_MMAP_THRESHOLD, (int)MEM_MMAP_THRESHOLD);
 }

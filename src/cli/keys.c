@@ -14,14 +14,15 @@
  * held in secure memory (sodium_malloc) while the key is made.
  *
  * Limits: CRYPTO_KEY_MAX bytes of key file, CRYPTO_PASSPHRASE_MAX bytes of
- * passphrase. Attacker control: the key file (a user's key handed to the
- * administrator), checked by crypto_key_import.
+ * passphrase, CRYPTO_SEAL_KEYS_MAX keys per account. Attacker control: the key file (a user's key
+ * handed to the administrator), checked by crypto_key_import.
  */
 #include "cli/cli.h"
 
 #include "base/mem.h"
 #include "base/str.h"
 #include "crypto/keys.h"
+#include "crypto/seal.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -87,6 +88,12 @@ static void stderr_quiet(bool quiet)
 static int store_new_key(struct store *s, const struct store_user *u, const struct crypto_key *k,
                          const char *verb)
 {
+	if (u->n_keys >= CRYPTO_SEAL_KEYS_MAX) {
+		fprintf(stderr,
+		        "tresor: %s has %u keys, the most mail is sealed to; delete one first\n",
+		        u->address, u->n_keys);
+		return 1;
+	}
 	struct store_key sk = {
 	        .fingerprint = (char *)k->fingerprint,
 	        .created = time(NULL),

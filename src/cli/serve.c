@@ -266,6 +266,7 @@ int cli_serve(struct config *cfg, int argc, char **argv)
 	memset(&srv, 0, sizeof(srv));
 	srv.cfg = cfg;
 	signal(SIGPIPE, SIG_IGN);
+	mem_tune_for_server();
 	evthread_use_pthreads();
 	if (password_init() < 0) {
 		fprintf(stderr, "tresor: libsodium failed to initialise\n");

@@ -254,11 +254,14 @@ int crypto_key_generate(const char *user_id, const char *passphrase, unsigned rs
 
 	memset(k, 0, sizeof(*k));
 	if (rsa_bits != 0 && (rsa_bits < CRYPTO_RSA_MIN || rsa_bits > CRYPTO_RSA_MAX))
-		return crypto_fail(err, err_size, CRYPTO_ERR_INVALID, "RSA keys are 2048 to 4096 bits");
+		return crypto_fail(err, err_size, CRYPTO_ERR_INVALID,
+		                   "RSA keys are 2048 to 4096 bits");
 	if (passphrase[0] == '\0' || strlen(passphrase) > CRYPTO_PASSPHRASE_MAX)
-		return crypto_fail(err, err_size, CRYPTO_ERR_INVALID, "the passphrase must not be empty");
+		return crypto_fail(err, err_size, CRYPTO_ERR_INVALID,
+		                   "the passphrase must not be empty");
 	if ((ffi = crypto_ffi_new()) == NULL)
-		return crypto_fail(err, err_size, CRYPTO_ERR_FAIL, "cannot start the OpenPGP library");
+		return crypto_fail(err, err_size, CRYPTO_ERR_FAIL,
+		                   "cannot start the OpenPGP library");
 	ret = generate_pair(ffi, rsa_bits, user_id, &primary);
 	if (ret == CRYPTO_OK)
 		ret = protect_all(primary, passphrase);
@@ -292,15 +295,16 @@ static int import_check(rnp_ffi_t ffi, const void *data, size_t len, rnp_key_han
 	if (ret != CRYPTO_OK)
 		return crypto_fail(err, err_size, ret, "not an OpenPGP key");
 	if (rnp_get_secret_key_count(ffi, &n_secret) != RNP_SUCCESS || n_secret > 0)
-		return crypto_fail(err, err_size, CRYPTO_ERR_INVALID,
-		            "this is a secret key; give the public key (the certificate) instead");
+		return crypto_fail(
+		        err, err_size, CRYPTO_ERR_INVALID,
+		        "this is a secret key; give the public key (the certificate) instead");
 	ret = crypto_ffi_primaries(ffi, key_r, 1, &n);
 	if (ret == CRYPTO_ERR_INVALID)
 		return crypto_fail(err, err_size, ret,
-		            "the file holds several keys; import one at a time");
+		                   "the file holds several keys; import one at a time");
 	if (ret != CRYPTO_OK || n == 0)
 		return crypto_fail(err, err_size, CRYPTO_ERR_INVALID,
-		            "not an OpenPGP key (no primary public key found)");
+		                   "not an OpenPGP key (no primary public key found)");
 	return CRYPTO_OK;
 }
 
@@ -326,7 +330,8 @@ int crypto_key_import(const void *data, size_t len, time_t now, struct crypto_ke
 
 	memset(k, 0, sizeof(*k));
 	if ((ffi = crypto_ffi_new()) == NULL)
-		return crypto_fail(err, err_size, CRYPTO_ERR_FAIL, "cannot start the OpenPGP library");
+		return crypto_fail(err, err_size, CRYPTO_ERR_FAIL,
+		                   "cannot start the OpenPGP library");
 	ret = import_check(ffi, data, len, &key, err, err_size);
 	if (ret == CRYPTO_OK && (st = crypto_key_state_of(key, now)) != CRYPTO_KEY_USABLE)
 		ret = crypto_fail(err, err_size, CRYPTO_ERR_INVALID, state_reason(st));

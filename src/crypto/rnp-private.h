@@ -10,6 +10,7 @@
 #define TRESOR_CRYPTO_RNP_PRIVATE_H
 
 #include "crypto/keys.h"
+#include "crypto/seal.h"
 
 #include <rnp/rnp.h>
 #include <rnp/rnp_err.h>
@@ -27,5 +28,19 @@ int crypto_ffi_import(rnp_ffi_t ffi, const void *data, size_t len, bool secret);
 int crypto_ffi_primaries(rnp_ffi_t ffi, rnp_key_handle_t *keys, size_t max, size_t *n_r);
 /* Whether a primary key (with its subkeys) can be encrypted to at now. */
 enum crypto_key_state crypto_key_state_of(rnp_key_handle_t primary, time_t now);
+
+/* Keys one thread keeps imported for sealing (keyring.c). */
+#define CRYPTO_KEYRING_KEYS 256
+_Static_assert(CRYPTO_KEYRING_KEYS >= CRYPTO_SEAL_KEYS_MAX, "a message's keys fit in the ring");
+
+/*
+ * The calling thread's keyring with the keys of sk[] in it (imported the
+ * first time they are seen, reused after): *ffi_r is that keyring (owned by
+ * the thread) and keys[] one primary key handle per sk (the caller destroys
+ * them). CRYPTO_ERR_INVALID when a key cannot be read or is not the key its
+ * fingerprint names.
+ */
+int crypto_keyring_get(const struct crypto_seal_key *sk, size_t n, rnp_ffi_t *ffi_r,
+                       rnp_key_handle_t *keys, size_t *n_r);
 
 #endif

@@ -230,45 +230,29 @@ static void write_mime(struct buf *out, const char *msg, size_t len, bool protec
 	buf_printf(out, "\r\n--tresor-%s--\r\n", boundary);
 }
 
-/* Imports every key; keys[] gets the primary keys found (*n_r of them). */
-static int load_keys(rnp_ffi_t ffi, const struct crypto_seal_key *sk, size_t n_sk,
-                     rnp_key_handle_t *keys, size_t *n_r)
-{
-	int ret = CRYPTO_OK;
-
-	*n_r = 0;
-	for (size_t i = 0; i < n_sk && ret == CRYPTO_OK; i++)
-		ret = crypto_ffi_import(ffi, sk[i].data, sk[i].len, false);
-	if (ret == CRYPTO_OK)
-		ret = crypto_ffi_primaries(ffi, keys, CRYPTO_SEAL_KEYS_MAX, n_r);
-	return ret;
-}
-
 int crypto_seal(const struct crypto_seal_key *sk, size_t n_sk, const char *msg, size_t len,
                 bool protect_subject, time_t now, struct buf *out, size_t *skipped_r, char *err,
                 size_t err_size)
 {
-	rnp_key_handle_t *keys = xcalloc(CRYPTO_SEAL_KEYS_MAX, sizeof(*keys));
+	rnp_key_handle_t keys[CRYPTO_SEAL_KEYS_MAX];
 	struct buf payload, armored;
 	size_t n = 0, loaded = 0;
-	rnp_ffi_t ffi;
+	rnp_ffi_t ffi = NULL;
 	int ret;
 
+	if (skipped_r != NULL)
+		*skipped_r = 0;
 	/* librnp has no empty literal data to encrypt; no protocol delivers one either. */
-	if (len == 0) {
-		free(keys);
-		return crypto_fail(err, err_size, CRYPTO_ERR_INVALID, "an empty message cannot be sealed");
-	}
-	if (n_sk > CRYPTO_SEAL_KEYS_MAX || (ffi = crypto_ffi_new()) == NULL) {
-		free(keys);
-		return crypto_fail(err, err_size, CRYPTO_ERR_FAIL, "cannot start the OpenPGP library");
-	}
-	ret = load_keys(ffi, sk, n_sk, keys, &loaded);
+	if (len == 0)
+		return crypto_fail(err, err_size, CRYPTO_ERR_INVALID,
+		                   "an empty message cannot be sealed");
+	ret = crypto_keyring_get(sk, n_sk, &ffi, keys, &loaded);
 	n = usable_keys(keys, loaded, now);
 	if (ret != CRYPTO_OK)
 		ret = crypto_fail(err, err_size, ret, "a stored key cannot be read");
 	else if (n == 0)
-		ret = crypto_fail(err, err_size, CRYPTO_ERR_NOKEY, "no key is usable for encryption");
+		ret = crypto_fail(err, err_size, CRYPTO_ERR_NOKEY,
+		                  "no key is usable for encryption");
 	if (skipped_r != NULL)
 		*skipped_r = loaded - n;
 	if (ret == CRYPTO_OK) {
@@ -287,7 +271,5 @@ int crypto_seal(const struct crypto_seal_key *sk, size_t n_sk, const char *msg, 
 	}
 	for (size_t i = 0; i < n; i++)
 		rnp_key_handle_destroy(keys[i]);
-	free(keys);
-	rnp_ffi_destroy(ffi);
 	return ret;
 }

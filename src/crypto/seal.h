@@ -18,6 +18,9 @@
  * compression, no AEAD (RFC 4880bis packets they cannot decrypt).
  *
  * Everything happens in memory: no byte of the message reaches a file here.
+ * Each thread keeps the keys it has sealed to imported (keyring.c), so a
+ * message costs the encryption, not a new parse of its recipients' keys;
+ * crypto_keyring_thread_free() lets a thread give that memory back early.
  *
  * Limits: CRYPTO_SEAL_KEYS_MAX keys per message; the outer header block is
  * bounded by the message's own header size. Attacker control: the message
@@ -33,15 +36,16 @@
 #include <stddef.h>
 #include <time.h>
 
-/* Most keys one sealed message is encrypted to (all active keys of all sealed recipients). */
-#define CRYPTO_SEAL_KEYS_MAX 1000
+/* Most keys one sealed message is encrypted to (the active keys of one account). */
+#define CRYPTO_SEAL_KEYS_MAX 64
 /* The outer Subject when the account protects its subjects. */
 #define CRYPTO_SEAL_SUBJECT_PLACEHOLDER "..."
 
-/* One public key (binary transferable key data, as stored). */
+/* One public key (binary transferable key data, as stored) and its fingerprint. */
 struct crypto_seal_key {
 	const void *data;
 	size_t len;
+	const char *fingerprint; /* uppercase hex, as crypto_key_import gave it */
 };
 
 /*
@@ -55,5 +59,8 @@ struct crypto_seal_key {
 int crypto_seal(const struct crypto_seal_key *keys, size_t n_keys, const char *msg, size_t len,
                 bool protect_subject, time_t now, struct buf *out, size_t *skipped_r, char *err,
                 size_t err_size);
+
+/* Frees the calling thread's keyring now (threads free theirs at exit anyway). */
+void crypto_keyring_thread_free(void);
 
 #endif

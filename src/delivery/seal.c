@@ -34,6 +34,7 @@ static int seal_to(const struct delivery_account *a, const struct store_key *key
 	for (size_t i = 0; i < n; i++) {
 		sk[i].data = keys[i].public_key;
 		sk[i].len = keys[i].public_len;
+		sk[i].fingerprint = keys[i].fingerprint;
 	}
 	ret = crypto_seal(sk, n, data, len, a->protect_subject, time(NULL), out, &skipped, err,
 	                  sizeof(err));

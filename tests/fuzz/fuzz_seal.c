@@ -57,7 +57,8 @@ static const char *find(const char *hay, size_t n, const char *needle)
 
 static void check_seal(const uint8_t *data, size_t size, bool protect)
 {
-	struct crypto_seal_key sk = {fuzz_key.public_key, fuzz_key.public_len};
+	struct crypto_seal_key sk = {fuzz_key.public_key, fuzz_key.public_len,
+	                             fuzz_key.fingerprint};
 	char err[CRYPTO_ERROR_MAX];
 	const char *mv, *first;
 	struct buf out;

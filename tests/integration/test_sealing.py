@@ -421,6 +421,24 @@ def test_round_trip_every_path_decrypted_by_gpg(sealed):
     assert strip_trace(bobs) == plain_for_bob
 
 
+def test_openpgp_packets_are_what_gpg_22_and_sq_read(sealed):
+    """RFC 4880 5.1 PKESK v3 and 5.13 SEIPD with MDC, AES-256 (algo 9), with
+    neither a compressed packet nor an AEAD packet (RFC 4880bis), which
+    gpg 2.2 and sq 0.27 cannot read."""
+    srv, gpg = sealed
+    raw = message(subject="packets", body="packet body\r\n")
+    mx_send(srv, "carol@example.org", [ALICE[0]], raw)
+    (stored,) = stored_for(srv, [raw])
+    armored = armored_part(stored, raw)
+    p = gpg.run("--verbose", "--list-packets", input=armored, passphrase=gpg.passphrase)
+    listing = p.stdout.decode() + p.stderr.decode()
+    assert re.search(r":pubkey enc packet: version 3, algo 18,", listing), listing
+    assert ":encrypted data packet:" in listing and "mdc_method: 2" in listing, listing
+    assert re.search(r"AES256(\.CFB)? encrypted data|cipher algo 9", listing), listing
+    assert ":literal data packet:" in listing, listing
+    assert "compressed packet" not in listing and "aead" not in listing.lower(), listing
+
+
 def test_round_trip_with_an_sq_key_decrypted_by_sq_and_gpg(make_server, tmp_path):
     srv = make_server()
     key, cert = sq_key(tmp_path, ALICE[0])

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 #include <rnp/rnp.h>
 #include <rnp/rnp_err.h>
 
@@ -51,6 +52,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	crypto_key_deinit(&key);
+	crypto_keyring_thread_free();
 	return 0;
 }
 
@@ -105,7 +107,7 @@ static char *decrypt(const char *sealed, size_t *len_r)
 
 static char *seal(const char *msg, size_t len, bool protect, int *ret_r)
 {
-	struct crypto_seal_key sk = {key.public_key, key.public_len};
+	struct crypto_seal_key sk = {key.public_key, key.public_len, key.fingerprint};
 	char err[CRYPTO_ERROR_MAX] = "";
 	struct buf out;
 	size_t skipped = 99;
@@ -286,12 +288,67 @@ static void test_no_usable_key(void **state)
 	buf_deinit(&out);
 }
 
+/* The thread's keyring: a key is reused, a wrong fingerprint is refused, threads are apart. */
+static void *seal_in_thread(void *arg)
+{
+	int *ret = arg;
+	char *sealed;
+
+	for (int i = 0; i < 20 && *ret == CRYPTO_OK; i++) {
+		sealed = seal(sample, sizeof(sample) - 1, false, ret);
+		free(sealed);
+	}
+	crypto_keyring_thread_free();
+	return NULL;
+}
+
+static void test_keyring(void **state)
+{
+	struct crypto_seal_key sk = {key.public_key, key.public_len,
+	                             "0000000000000000000000000000000000000000"};
+	char err[CRYPTO_ERROR_MAX];
+	pthread_t t[4];
+	int rets[4];
+	size_t len;
+	struct buf out;
+	char *sealed, *plain;
+	int ret;
+
+	(void)state;
+	buf_init(&out, 0);
+	assert_int_equal(crypto_seal(&sk, 1, sample, sizeof(sample) - 1, false, time(NULL), &out,
+	                             NULL, err, sizeof(err)),
+	                 CRYPTO_ERR_INVALID);
+	assert_int_equal(out.len, 0);
+	buf_deinit(&out);
+	/* After a refusal and with the key cached, sealing still gives the original back. */
+	for (int i = 0; i < 3; i++) {
+		sealed = seal(sample, sizeof(sample) - 1, false, &ret);
+		assert_int_equal(ret, CRYPTO_OK);
+		plain = decrypt(sealed, &len);
+		assert_int_equal(len, sizeof(sample) - 1);
+		assert_memory_equal(plain, sample, len);
+		free(plain);
+		free(sealed);
+	}
+	for (int i = 0; i < 4; i++) {
+		rets[i] = CRYPTO_OK;
+		assert_int_equal(pthread_create(&t[i], NULL, seal_in_thread, &rets[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(rets[i], CRYPTO_OK);
+	}
+	crypto_keyring_thread_free();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_generated_key),   cmocka_unit_test(test_import_refusals),
 	        cmocka_unit_test(test_seal_round_trip), cmocka_unit_test(test_protect_subject),
 	        cmocka_unit_test(test_odd_messages),    cmocka_unit_test(test_no_usable_key),
+	        cmocka_unit_test(test_keyring),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
