@@ -219,6 +219,7 @@ static bool user_args_valid(int argc, char **argv, bool from_stdin)
 
 static int user_show(struct store *s, const char *address)
 {
+	unsigned usable = 0;
 	struct store_mailbox *boxes = NULL;
 	struct store_user u = {0};
 	size_t n = 0;
@@ -230,7 +231,10 @@ static int user_show(struct store *s, const char *address)
 		                 address);
 	if (ret == 0) {
 		printf("address: %s\n", u.address);
-		if (u.n_keys > 0)
+		if (u.n_keys > 0 && cli_usable_keys(s, u.id, &usable) == STORE_OK)
+			printf("sealed: yes (%u keys)\nusable keys: %u%s\n", u.n_keys, usable,
+			       usable == 0 ? " (mail to it is refused until a key is usable)" : "");
+		else if (u.n_keys > 0)
 			printf("sealed: yes (%u keys)\n", u.n_keys);
 		else
 			printf("sealed: no\n");

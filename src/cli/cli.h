@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct config;
 struct store;
@@ -30,6 +31,8 @@ int cli_prepare_data_dir(const struct config *cfg);
 int cli_drop_privileges(const struct config *cfg);
 /* Opens the store for an admin command (after dropping privileges); NULL after printing why. */
 struct store *cli_open_store(const struct config *cfg);
+/* How many of the account's keys can be encrypted to now (for user show). */
+int cli_usable_keys(struct store *s, uint64_t user_id, unsigned *usable_r);
 /* Prints what a failed store call means for "what name"; returns the exit status (0 or 1). */
 int cli_report(struct store *s, int ret, const char *what, const char *name);
 /* Whether a is local@domain without spaces, quotes or a second '@'. */

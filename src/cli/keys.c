@@ -14,8 +14,8 @@
  * held in secure memory (sodium_malloc) while the key is made.
  *
  * Limits: CRYPTO_KEY_MAX bytes of key file, CRYPTO_PASSPHRASE_MAX bytes of
- * passphrase, CRYPTO_SEAL_KEYS_MAX keys per account. Attacker control: the key file (a user's key
- * handed to the administrator), checked by crypto_key_import.
+ * passphrase, STORE_KEYS_MAX keys per account (checked by the store). Attacker control: the key
+ * file (a user's key handed to the administrator), checked by crypto_key_import.
  */
 #include "cli/cli.h"
 
@@ -88,12 +88,6 @@ static void stderr_quiet(bool quiet)
 static int store_new_key(struct store *s, const struct store_user *u, const struct crypto_key *k,
                          const char *verb)
 {
-	if (u->n_keys >= CRYPTO_SEAL_KEYS_MAX) {
-		fprintf(stderr,
-		        "tresor: %s has %u keys, the most mail is sealed to; delete one first\n",
-		        u->address, u->n_keys);
-		return 1;
-	}
 	struct store_key sk = {
 	        .fingerprint = (char *)k->fingerprint,
 	        .created = time(NULL),
@@ -262,6 +256,40 @@ static bool key_args_valid(int argc, char **argv, unsigned *rsa_bits)
 	       argc <= 3;
 }
 
+/* Deletes one key or all; says so when the account is no longer sealed. */
+static int key_del(struct store *s, const struct store_user *u, const char *fpr)
+{
+	struct store_user after = {0};
+	int ret = cli_report(s, store_key_del(s, u->id, fpr), "key", fpr ? fpr : "of the account");
+
+	if (ret == 0 && store_user_lookup(s, u->address, &after) == STORE_OK && after.n_keys == 0)
+		printf("%s has no keys left: mail that arrives from now on is stored unsealed\n",
+		       u->address);
+	store_user_deinit(&after);
+	return ret;
+}
+
+int cli_usable_keys(struct store *s, uint64_t user_id, unsigned *usable_r)
+{
+	struct store_key *keys = NULL;
+	size_t n = 0;
+	int ret = store_key_list(s, user_id, false, &keys, &n);
+
+	*usable_r = 0;
+	for (size_t i = 0; ret == STORE_OK && i < n; i++) {
+		enum crypto_key_state st;
+		struct crypto_key k;
+
+		if (crypto_key_inspect(keys[i].public_key, keys[i].public_len, time(NULL), &k,
+		                       &st) != CRYPTO_OK)
+			continue;
+		*usable_r += st == CRYPTO_KEY_USABLE;
+		crypto_key_deinit(&k);
+	}
+	store_keys_free(&keys, n);
+	return ret;
+}
+
 static int key_run(struct store *s, const struct store_user *u, int argc, char **argv,
                    unsigned rsa_bits)
 {
@@ -272,8 +300,7 @@ static int key_run(struct store *s, const struct store_user *u, int argc, char *
 	if (strcmp(argv[0], "import") == 0)
 		return key_import(s, u, argv[2]);
 	if (strcmp(argv[0], "del") == 0)
-		return cli_report(s, store_key_del(s, u->id, fpr), "key",
-		                  fpr ? fpr : "of the account");
+		return key_del(s, u, fpr);
 	return key_show(s, u, argv[0], fpr);
 }
 

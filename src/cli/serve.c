@@ -32,7 +32,10 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <openssl/ssl.h>
+#include <errno.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +257,33 @@ static void stop(struct server *srv)
 	event_base_free(srv->base);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define SERVE_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SERVE_SANITIZED 1
+#endif
+#endif
+
+/*
+ * No core file, and not dumpable (no ptrace by the same user): a dump would
+ * write to disk the plaintext a sealed account's mail has in memory while it
+ * arrives (DESIGN.md, "Zero-access sealing"). LeakSanitizer stops the
+ * process's threads with ptrace at exit, which a non-dumpable process
+ * refuses, so sanitized test builds keep only the core limit.
+ */
+static void no_core_dumps(void)
+{
+	struct rlimit none = {0, 0};
+
+	if (setrlimit(RLIMIT_CORE, &none) != 0)
+		log_warn("server event=no-core-dumps-failed error=\"%s\"", strerror(errno));
+#ifndef SERVE_SANITIZED
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		log_warn("server event=not-dumpable-failed error=\"%s\"", strerror(errno));
+#endif
+}
+
 int cli_serve(struct config *cfg, int argc, char **argv)
 {
 	struct server srv;
@@ -275,6 +305,7 @@ int cli_serve(struct config *cfg, int argc, char **argv)
 	srv.base = event_base_new();
 	if (start_privileged(&srv) < 0 || cli_drop_privileges(cfg) < 0 || check_store(&srv) < 0)
 		goto out;
+	no_core_dumps();
 	start_services(&srv);
 	log_info("server event=start hostname=%s data_dir=%s imap=%s imaps=%s smtp=%s "
 	         "submission=%s submissions=%s pop3=%s pop3s=%s workers=%llu",

@@ -8,7 +8,11 @@
  * imported, and a stored key whose bytes differ under the same fingerprint
  * (deleted and imported again in another version) empties the keyring first,
  * so a stale copy is never used. Whether a key is usable is decided on every
- * call (crypto_key_state_of), since time passes while it sits here.
+ * call (crypto_key_state_of), since time passes while it sits here; and once
+ * the key or a subkey of it reaches the end of its validity the keyring is
+ * made again, because librnp picks the subkey to encrypt to from what it
+ * computed at import (an expired newest subkey must not be chosen over an
+ * older live one).
  *
  * The keyring belongs to its thread (librnp objects are not shared between
  * threads) and is freed when the thread exits (a pthread key destructor) or
@@ -23,6 +27,7 @@
 #include "base/mem.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +35,7 @@ struct cached_key {
 	char fingerprint[CRYPTO_FPR_MAX];
 	char *data;
 	size_t len;
+	uint64_t changes_at; /* crypto_key_changes_at when imported */
 };
 
 struct crypto_keyring {
@@ -100,16 +106,33 @@ static struct cached_key *ring_find(struct crypto_keyring *r, const char *fpr)
 	return NULL;
 }
 
-/* Makes sure the ring holds exactly these bytes for sk's fingerprint; *reset_r if it started over.
+/* After importing sk's data: when the key's validity next changes. */
+static uint64_t imported_changes_at(rnp_ffi_t ffi, const char *fpr, time_t now)
+{
+	rnp_key_handle_t h = NULL;
+	uint64_t at = 0;
+
+	if (rnp_locate_key(ffi, "fingerprint", fpr, &h) == RNP_SUCCESS && h != NULL) {
+		at = crypto_key_changes_at(h, now);
+		rnp_key_handle_destroy(h);
+	}
+	return at;
+}
+
+/*
+ * Makes sure the ring holds exactly these bytes for sk's fingerprint, as
+ * valid at now; *reset_r if it started over.
  */
-static int ring_add(struct crypto_keyring *r, const struct crypto_seal_key *sk, bool *reset_r)
+static int ring_add(struct crypto_keyring *r, const struct crypto_seal_key *sk, time_t now,
+                    bool *reset_r)
 {
 	struct cached_key *c = ring_find(r, sk->fingerprint);
 	int ret;
 
-	if (c != NULL && c->len == sk->len && memcmp(c->data, sk->data, sk->len) == 0)
+	if (c != NULL && c->len == sk->len && memcmp(c->data, sk->data, sk->len) == 0 &&
+	    (uint64_t)now < c->changes_at)
 		return CRYPTO_OK;
-	/* Another version of a known key, or a full ring: start over. */
+	/* Another version of a known key, a key past a validity change, or a full ring. */
 	if (c != NULL || r->n == CRYPTO_KEYRING_KEYS) {
 		ring_empty(r);
 		*reset_r = true;
@@ -122,10 +145,11 @@ static int ring_add(struct crypto_keyring *r, const struct crypto_seal_key *sk, 
 	snprintf(c->fingerprint, sizeof(c->fingerprint), "%s", sk->fingerprint);
 	c->data = xmemdup(sk->data, sk->len);
 	c->len = sk->len;
+	c->changes_at = imported_changes_at(r->ffi, sk->fingerprint, now);
 	return CRYPTO_OK;
 }
 
-int crypto_keyring_get(const struct crypto_seal_key *sk, size_t n, rnp_ffi_t *ffi_r,
+int crypto_keyring_get(const struct crypto_seal_key *sk, size_t n, time_t now, rnp_ffi_t *ffi_r,
                        rnp_key_handle_t *keys, size_t *n_r)
 {
 	struct crypto_keyring *r = ring_get();
@@ -144,11 +168,11 @@ int crypto_keyring_get(const struct crypto_seal_key *sk, size_t n, rnp_ffi_t *ff
 	 * now has room for them all (CRYPTO_KEYRING_KEYS >= CRYPTO_SEAL_KEYS_MAX).
 	 */
 	for (size_t i = 0; i < n && ret == CRYPTO_OK; i++)
-		ret = ring_add(r, &sk[i], &reset);
+		ret = ring_add(r, &sk[i], now, &reset);
 	if (reset) {
 		reset = false;
 		for (size_t i = 0; i < n && ret == CRYPTO_OK; i++)
-			ret = ring_add(r, &sk[i], &reset);
+			ret = ring_add(r, &sk[i], now, &reset);
 		if (reset)
 			ret = CRYPTO_ERR_INVALID; /* one fingerprint with two different key data */
 	}

@@ -1,12 +1,12 @@
 /*
  * keys.c - OpenPGP keys of sealed accounts through librnp; see keys.h.
  *
- * Every call works in its own rnp_ffi_t (an in-memory keyring that is never
- * loaded from or saved to disk), so calls on different threads share
- * nothing. The usability of a key is decided here, from rnp's validity
- * period (rnp_key_valid_till64) and revocation status, for the primary key
- * and each encryption-capable (sub)key, so that import and delivery apply
- * the same rule.
+ * Every call here works in its own rnp_ffi_t (an in-memory keyring that is
+ * never loaded from or saved to disk), so calls on different threads share
+ * nothing; sealing keeps a keyring per thread instead (keyring.c). The usability of a key is
+ * decided here, from rnp's validity period (rnp_key_valid_till64) and revocation status, for the
+ * primary key and each encryption-capable (sub)key, so that import and delivery apply the same
+ * rule.
  *
  * RFC 4880 5.2.3.3, 5.2.3.6, 5.2.3.23, 11.1, 11.2; RFC 6637.
  * Limits and attacker control: see keys.h.
@@ -104,11 +104,51 @@ static bool key_live(rnp_key_handle_t key, time_t now, bool *expired_r, bool *re
 	return rnp_key_is_valid(key, &valid) == RNP_SUCCESS && valid;
 }
 
+/* Encryption-capable, and not a finite-field key below CRYPTO_RSA_MIN bits (breakable). */
 static bool can_encrypt(rnp_key_handle_t key)
 {
-	bool ok = false;
+	char *alg = NULL;
+	uint32_t bits = 0;
+	bool ok = false, weak;
 
-	return rnp_key_allows_usage(key, "encrypt", &ok) == RNP_SUCCESS && ok;
+	if (rnp_key_allows_usage(key, "encrypt", &ok) != RNP_SUCCESS || !ok)
+		return false;
+	if (rnp_key_get_alg(key, &alg) != RNP_SUCCESS || alg == NULL)
+		return false;
+	weak = (strcmp(alg, "RSA") == 0 || strcmp(alg, "ELGAMAL") == 0) &&
+	       (rnp_key_get_bits(key, &bits) != RNP_SUCCESS || bits < CRYPTO_RSA_MIN);
+	rnp_buffer_destroy(alg);
+	return !weak;
+}
+
+/* The end of key's validity when it lies after now (else UINT64_MAX). */
+static uint64_t ends_after(rnp_key_handle_t key, time_t now)
+{
+	uint64_t till = 0;
+
+	if (rnp_key_valid_till64(key, &till) != RNP_SUCCESS || till <= (uint64_t)now)
+		return UINT64_MAX;
+	return till;
+}
+
+uint64_t crypto_key_changes_at(rnp_key_handle_t primary, time_t now)
+{
+	uint64_t at = ends_after(primary, now);
+	size_t n = 0;
+
+	if (rnp_key_get_subkey_count(primary, &n) != RNP_SUCCESS)
+		return at;
+	for (size_t i = 0; i < n; i++) {
+		rnp_key_handle_t sub = NULL;
+		uint64_t t;
+
+		if (rnp_key_get_subkey_at(primary, i, &sub) != RNP_SUCCESS)
+			continue;
+		t = ends_after(sub, now);
+		at = t < at ? t : at;
+		rnp_key_handle_destroy(sub);
+	}
+	return at;
 }
 
 /*
@@ -258,7 +298,7 @@ int crypto_key_generate(const char *user_id, const char *passphrase, unsigned rs
 		                   "RSA keys are 2048 to 4096 bits");
 	if (passphrase[0] == '\0' || strlen(passphrase) > CRYPTO_PASSPHRASE_MAX)
 		return crypto_fail(err, err_size, CRYPTO_ERR_INVALID,
-		                   "the passphrase must not be empty");
+		                   "the passphrase must be 1 to 1024 bytes");
 	if ((ffi = crypto_ffi_new()) == NULL)
 		return crypto_fail(err, err_size, CRYPTO_ERR_FAIL,
 		                   "cannot start the OpenPGP library");
@@ -316,7 +356,8 @@ static const char *state_reason(enum crypto_key_state st)
 	case CRYPTO_KEY_REVOKED:
 		return "no usable encryption key: the key or its encryption subkey is revoked";
 	default:
-		return "no usable encryption key: the key has no valid encryption-capable subkey";
+		return "no usable encryption key: the key has no valid encryption-capable subkey "
+		       "(RSA and ElGamal below 2048 bits are refused)";
 	}
 }
 

@@ -37,6 +37,8 @@
 #define CRYPTO_PASSPHRASE_MAX 1024
 /* A v4 fingerprint in hex (40 digits) and its NUL. */
 #define CRYPTO_FPR_MAX 41
+/* Room for a librnp algorithm name ("EDDSA", "RSA", "ECDSA", ...). */
+#define CRYPTO_ALG_MAX 32
 /* Room for an error message from these functions. */
 #define CRYPTO_ERROR_MAX 256
 /* RSA sizes accepted for generation. */
@@ -58,7 +60,7 @@ enum crypto_key_state {
 
 struct crypto_key {
 	char fingerprint[CRYPTO_FPR_MAX]; /* primary key, uppercase hex */
-	char algorithm[32];               /* "EDDSA", "RSA", ... of the primary key */
+	char algorithm[CRYPTO_ALG_MAX];   /* "EDDSA", "RSA", ... of the primary key */
 	unsigned bits;
 	time_t created;
 	char *user_id;    /* primary user ID, "" when none */

@@ -1,7 +1,8 @@
 /*
- * rnp-private.h - what keys.c shares with seal.c: librnp handles for an
- * in-memory keyring and the one rule that decides whether a key can be
- * encrypted to. Only crypto/ includes this (and so librnp's header).
+ * rnp-private.h - what keys.c shares with seal.c and keyring.c: librnp
+ * handles for an in-memory keyring, the one rule that decides whether a key
+ * can be encrypted to, and each thread's keyring of sealing keys. Only crypto/ includes this (and
+ * so librnp's header).
  *
  * Attacker control: key data imported here is checked by the caller's rules
  * (keys.h); a failing import is an error, never a crash.
@@ -28,19 +29,25 @@ int crypto_ffi_import(rnp_ffi_t ffi, const void *data, size_t len, bool secret);
 int crypto_ffi_primaries(rnp_ffi_t ffi, rnp_key_handle_t *keys, size_t max, size_t *n_r);
 /* Whether a primary key (with its subkeys) can be encrypted to at now. */
 enum crypto_key_state crypto_key_state_of(rnp_key_handle_t primary, time_t now);
+/*
+ * The first moment after now when the key or one of its subkeys stops being
+ * valid (UINT64_MAX: never): librnp decides which subkey to encrypt to from
+ * validity computed at import, so an imported key is not trusted past this.
+ */
+uint64_t crypto_key_changes_at(rnp_key_handle_t primary, time_t now);
 
 /* Keys one thread keeps imported for sealing (keyring.c). */
 #define CRYPTO_KEYRING_KEYS 256
 _Static_assert(CRYPTO_KEYRING_KEYS >= CRYPTO_SEAL_KEYS_MAX, "a message's keys fit in the ring");
 
 /*
- * The calling thread's keyring with the keys of sk[] in it (imported the
- * first time they are seen, reused after): *ffi_r is that keyring (owned by
+ * The calling thread's keyring with the keys of sk[] in it, valid as of now
+ * (imported the first time they are seen, reused after): *ffi_r is that keyring (owned by
  * the thread) and keys[] one primary key handle per sk (the caller destroys
  * them). CRYPTO_ERR_INVALID when a key cannot be read or is not the key its
  * fingerprint names.
  */
-int crypto_keyring_get(const struct crypto_seal_key *sk, size_t n, rnp_ffi_t *ffi_r,
+int crypto_keyring_get(const struct crypto_seal_key *sk, size_t n, time_t now, rnp_ffi_t *ffi_r,
                        rnp_key_handle_t *keys, size_t *n_r);
 
 #endif

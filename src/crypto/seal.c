@@ -77,6 +77,24 @@ static bool blank_line(const char *p, size_t n)
 }
 
 /*
+ * Appends one line (without its line end) with every control character but
+ * TAB made a space: a bare CR or a NUL would let a sender (BDAT and APPEND
+ * take them) start lines of its own in the outer header for readers that
+ * split on CR or stop at NUL.
+ */
+static void put_clean_line(struct buf *out, const char *p, size_t n)
+{
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		buf_putc(out, (c < 0x20 && c != '\t') || c == 0x7f ? ' ' : (char)c);
+	}
+	buf_append(out, "\r\n", 2);
+}
+
+/*
  * Appends one field with CRLF line ends, without continuation lines that hold
  * only white space: some readers take such a line for the end of the header
  * (RFC 5322 4.2 obs-FWS), which would let a sender end the outer header early.
@@ -91,7 +109,7 @@ static void put_field(struct buf *out, const char *p, size_t len)
 		size_t line = lf == NULL ? n : n - 1;
 
 		if (first || !blank_line(p, line))
-			put_crlf(out, p, line);
+			put_clean_line(out, p, line);
 		first = false;
 		p += n;
 		len -= n;
@@ -152,6 +170,10 @@ static void payload_protected(struct buf *out, const char *msg, size_t len)
 	if (last > 0 && msg[last - 1] != '\n')
 		buf_append(out, "\r\n", 2);
 	buf_printf(out, "Content-Type: text/plain; charset=us-ascii%s\r\n", protected_param);
+	/* No field at all and no blank line first: the header we made needs its end. */
+	if (last == 0 && len > 0 && msg[0] != '\n' &&
+	    !(len > 1 && msg[0] == '\r' && msg[1] == '\n'))
+		buf_append(out, "\r\n", 2);
 	buf_append(out, msg + last, len - last);
 }
 
@@ -246,7 +268,7 @@ int crypto_seal(const struct crypto_seal_key *sk, size_t n_sk, const char *msg, 
 	if (len == 0)
 		return crypto_fail(err, err_size, CRYPTO_ERR_INVALID,
 		                   "an empty message cannot be sealed");
-	ret = crypto_keyring_get(sk, n_sk, &ffi, keys, &loaded);
+	ret = crypto_keyring_get(sk, n_sk, now, &ffi, keys, &loaded);
 	n = usable_keys(keys, loaded, now);
 	if (ret != CRYPTO_OK)
 		ret = crypto_fail(err, err_size, ret, "a stored key cannot be read");
@@ -270,6 +292,20 @@ int crypto_seal(const struct crypto_seal_key *sk, size_t n_sk, const char *msg, 
 		buf_deinit(&armored);
 	}
 	for (size_t i = 0; i < n; i++)
+		rnp_key_handle_destroy(keys[i]);
+	return ret;
+}
+
+int crypto_seal_usable(const struct crypto_seal_key *sk, size_t n_sk, time_t now, size_t *usable_r)
+{
+	rnp_key_handle_t keys[CRYPTO_SEAL_KEYS_MAX];
+	size_t loaded = 0;
+	rnp_ffi_t ffi = NULL;
+	int ret;
+
+	ret = crypto_keyring_get(sk, n_sk, now, &ffi, keys, &loaded);
+	*usable_r = usable_keys(keys, loaded, now);
+	for (size_t i = 0; i < *usable_r; i++)
 		rnp_key_handle_destroy(keys[i]);
 	return ret;
 }

@@ -60,6 +60,13 @@ int crypto_seal(const struct crypto_seal_key *keys, size_t n_keys, const char *m
                 bool protect_subject, time_t now, struct buf *out, size_t *skipped_r, char *err,
                 size_t err_size);
 
+/*
+ * *usable_r gets how many of keys can be encrypted to at now (through the
+ * thread's keyring, as crypto_seal decides it). CRYPTO_OK or an error.
+ */
+int crypto_seal_usable(const struct crypto_seal_key *keys, size_t n_keys, time_t now,
+                       size_t *usable_r);
+
 /* Frees the calling thread's keyring now (threads free theirs at exit anyway). */
 void crypto_keyring_thread_free(void);
 

@@ -136,4 +136,12 @@ int delivery_append(struct store *s, const char *account, const struct store_new
 int delivery_seal(struct store *s, const struct delivery_account *a, const char *data, size_t len,
                   struct buf *out, bool *sealed_r);
 
+/*
+ * Whether mail for the account can be stored now: 0 when it is not sealed or
+ * has a usable key, else DELIVERY_ERR_NOKEY (logged), DELIVERY_ERR_SEAL or
+ * STORE_ERR_*. SMTP asks at RCPT so that one recipient without a usable key
+ * gets 451 4.7.1 alone; delivery_commit checks again.
+ */
+int delivery_sealable(struct store *s, const struct delivery_account *a);
+
 #endif

@@ -8,12 +8,14 @@
  * why, naming the account, never the message. Some keys unusable but others
  * fine: the message is sealed to the usable ones and the others are logged.
  *
- * Limits: CRYPTO_SEAL_KEYS_MAX keys per account (more are not read).
+ * Limits: CRYPTO_SEAL_KEYS_MAX keys per account (the store keeps no more:
+ * STORE_KEYS_MAX; more would be a failure, never a partial seal).
  * Attacker control: the message bytes (sealed as they are).
  */
 #include "delivery/delivery.h"
 
 #include "base/log.h"
+#include "base/mem.h"
 #include "crypto/keys.h"
 #include "crypto/seal.h"
 #include "store/store.h"
@@ -21,24 +23,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int seal_to(const struct delivery_account *a, const struct store_key *keys, size_t n,
-                   const char *data, size_t len, struct buf *out)
-{
-	struct crypto_seal_key *sk = calloc(n, sizeof(*sk));
-	char err[CRYPTO_ERROR_MAX] = "";
-	size_t skipped = 0;
-	int ret;
+_Static_assert(STORE_KEYS_MAX <= CRYPTO_SEAL_KEYS_MAX, "every stored key can be sealed to");
 
-	if (sk == NULL)
-		abort();
-	for (size_t i = 0; i < n; i++) {
-		sk[i].data = keys[i].public_key;
-		sk[i].len = keys[i].public_len;
-		sk[i].fingerprint = keys[i].fingerprint;
+/* The account's keys as crypto_seal wants them (*sk_r: free()); n 0 when unsealed. */
+static int account_keys(struct store *s, const struct delivery_account *a,
+                        struct store_key **keys_r, size_t *n_r, struct crypto_seal_key **sk_r)
+{
+	int ret = store_key_list(s, a->user_id, false, keys_r, n_r);
+
+	*sk_r = NULL;
+	if (ret == STORE_OK && *n_r > CRYPTO_SEAL_KEYS_MAX) {
+		/* The store keeps at most STORE_KEYS_MAX; never seal to only some of them. */
+		log_error("delivery event=seal-failed account=%s reason=\"%zu keys, more than %d\"",
+		          a->address, *n_r, CRYPTO_SEAL_KEYS_MAX);
+		return DELIVERY_ERR_SEAL;
 	}
-	ret = crypto_seal(sk, n, data, len, a->protect_subject, time(NULL), out, &skipped, err,
-	                  sizeof(err));
-	free(sk);
+	if (ret == STORE_OK && *n_r > 0) {
+		*sk_r = xcalloc(*n_r, sizeof(**sk_r));
+		for (size_t i = 0; i < *n_r; i++) {
+			(*sk_r)[i].data = (*keys_r)[i].public_key;
+			(*sk_r)[i].len = (*keys_r)[i].public_len;
+			(*sk_r)[i].fingerprint = (*keys_r)[i].fingerprint;
+		}
+	}
+	return ret;
+}
+
+/* The delivery code for a crypto result, logged with the account (never the message). */
+static int seal_result(const struct delivery_account *a, int ret, size_t n, size_t skipped,
+                       const char *err)
+{
 	if (ret == CRYPTO_ERR_NOKEY) {
 		log_error("delivery event=seal-refused account=%s keys=%zu reason=\"%s: every key "
 		          "is expired, revoked or without an encryption subkey\"",
@@ -59,17 +73,40 @@ static int seal_to(const struct delivery_account *a, const struct store_key *key
 int delivery_seal(struct store *s, const struct delivery_account *a, const char *data, size_t len,
                   struct buf *out, bool *sealed_r)
 {
+	char err[CRYPTO_ERROR_MAX] = "";
+	struct crypto_seal_key *sk = NULL;
 	struct store_key *keys = NULL;
-	size_t n = 0;
+	size_t n = 0, skipped = 0;
 	int ret;
 
 	*sealed_r = false;
-	ret = store_key_list(s, a->user_id, false, &keys, &n);
+	ret = account_keys(s, a, &keys, &n, &sk);
 	if (ret == STORE_OK && n > 0) {
-		ret = seal_to(a, keys, n < CRYPTO_SEAL_KEYS_MAX ? n : CRYPTO_SEAL_KEYS_MAX, data,
-		              len, out);
+		ret = crypto_seal(sk, n, data, len, a->protect_subject, time(NULL), out, &skipped,
+		                  err, sizeof(err));
+		ret = seal_result(a, ret, n, skipped, err);
 		*sealed_r = ret == 0;
 	}
+	free(sk);
+	store_keys_free(&keys, n);
+	return ret;
+}
+
+int delivery_sealable(struct store *s, const struct delivery_account *a)
+{
+	struct crypto_seal_key *sk = NULL;
+	struct store_key *keys = NULL;
+	size_t n = 0, usable = 0;
+	int ret;
+
+	ret = account_keys(s, a, &keys, &n, &sk);
+	if (ret == STORE_OK && n > 0) {
+		ret = crypto_seal_usable(sk, n, time(NULL), &usable);
+		if (ret == CRYPTO_OK && usable == 0)
+			ret = CRYPTO_ERR_NOKEY;
+		ret = seal_result(a, ret, n, 0, ret == CRYPTO_ERR_NOKEY ? "at RCPT" : "key check");
+	}
+	free(sk);
 	store_keys_free(&keys, n);
 	return ret;
 }

@@ -7,7 +7,8 @@
  * without any gets 550 5.1.1; another domain is relayed only for an
  * authenticated session (554 5.7.1 otherwise: never an open relay).
  * RCPT TO:<Postmaster> without a domain reaches postmaster@hostname
- * (RFC 5321 4.5.1).
+ * (RFC 5321 4.5.1). A sealed account without a usable key gets 451 4.7.1
+ * (zero-access sealing: its mail is never stored in plain).
  *
  * Limits: [smtp] max_recipients (452 4.5.3, RFC 5321 4.5.3.1.8).
  * Attacker control: the path and the parameters.
@@ -121,6 +122,35 @@ static bool rcpt_accepted(struct smtp_session *s, const char *address,
 	return true;
 }
 
+/*
+ * A sealed account without a usable key gets 451 4.7.1 now, for this
+ * recipient alone (the others of the transaction are not held back by it).
+ */
+static bool rcpt_sealable(struct smtp_session *s, const char *address,
+                          const struct delivery_resolved *where)
+{
+	for (size_t i = 0; i < where->n_accounts; i++) {
+		int ret = delivery_sealable(s->ns.store, &where->accounts[i]);
+
+		if (ret == DELIVERY_ERR_NOKEY) {
+			smtp_reply(s,
+			           "451 4.7.1 <%s>: The recipient's mail cannot be sealed now, "
+			           "try again later",
+			           address);
+			return false;
+		}
+		if (ret == DELIVERY_ERR_SEAL) {
+			smtp_reply(s, "451 4.3.0 Temporary failure, try again later");
+			return false;
+		}
+		if (ret < 0) {
+			smtp_store_error(s, "rcpt");
+			return false;
+		}
+	}
+	return true;
+}
+
 static char *param_dup(const struct smtp_param *p)
 {
 	return p != NULL ? xstrndup(p->value, p->value_len) : NULL;
@@ -148,7 +178,7 @@ void smtp_cmd_rcpt(struct smtp_session *s)
 		smtp_store_error(s, "rcpt");
 		return;
 	}
-	if (!rcpt_accepted(s, address, &where)) {
+	if (!rcpt_accepted(s, address, &where) || !rcpt_sealable(s, address, &where)) {
 		delivery_resolved_deinit(&where);
 		return;
 	}

@@ -47,7 +47,7 @@ void smtp_txn_rollback(struct smtp_txn **_t)
 	free(t->sender);
 	free(t->ret);
 	free(t->envid);
-	buf_deinit(&t->message);
+	buf_wipe(&t->message); /* the plaintext of mail that may have been sealed */
 	XFREE(*_t);
 }
 

@@ -205,6 +205,7 @@ static const char *const sq_migrations[SQ_SCHEMA_VERSION] = {
 	            " WHERE user = ?1 ORDER BY id")                                                \
 	X(KEY_LIST_PUBLIC, "SELECT id, fingerprint, created, public_key, NULL FROM keys"           \
 	                   " WHERE user = ?1 ORDER BY id")                                         \
+	X(KEY_COUNT, "SELECT count(*) FROM keys WHERE user = ?1")                                  \
 	X(KEY_DEL, "DELETE FROM keys WHERE user = ?1 AND fingerprint = ?2")                        \
 	X(KEY_DEL_ALL, "DELETE FROM keys WHERE user = ?1")                                         \
 	X(USER_DEL, "DELETE FROM users WHERE id = ?1")                                             \
@@ -1197,8 +1198,17 @@ static int sq_key_add(struct store *s, uint64_t user_id, const struct store_key 
 	struct sqlite_store *q = sq(s);
 	int ret;
 
+	int64_t n = 0;
+
 	if ((ret = sq_begin(q, true)) < 0)
 		return ret;
+	/* Counted inside the write transaction: two imports at once cannot pass the limit. */
+	ret = sq_query_int(q, SQ_KEY_COUNT, "i", &(int64_t){(int64_t)user_id}, &n);
+	if (ret >= 0 && n >= STORE_KEYS_MAX)
+		return sq_end(q, store_set_error(s, STORE_ERR_INVALID,
+		                                 "an account has at most %d keys", STORE_KEYS_MAX));
+	if (ret < 0)
+		return sq_end(q, ret);
 	if (k->secret_key != NULL)
 		ret = sq_exec(q, SQ_KEY_ADD, "itibb", (int64_t)user_id, k->fingerprint,
 		              (int64_t)k->created, (const void *)k->public_key, k->public_len,

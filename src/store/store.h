@@ -220,6 +220,8 @@ int store_user_set_protect_subject(struct store *s, const char *address, bool on
  * crypto/keys.c); a key is identified per account by its fingerprint.
  */
 #define STORE_FINGERPRINT_MAX 64
+/* Keys one account may have (mail is encrypted to each: CRYPTO_SEAL_KEYS_MAX). */
+#define STORE_KEYS_MAX 64
 
 struct store_key {
 	uint64_t id;
@@ -231,7 +233,10 @@ struct store_key {
 	size_t secret_len;
 };
 
-/* STORE_ERR_EXISTS when the account has this fingerprint, NOTFOUND without the account. */
+/*
+ * STORE_ERR_EXISTS when the account has this fingerprint, NOTFOUND without
+ * the account, INVALID when it has STORE_KEYS_MAX keys already.
+ */
 int store_key_add(struct store *s, uint64_t user_id, const struct store_key *k);
 /* The account's keys, oldest first; secret_key stays NULL unless with_secret. */
 int store_key_list(struct store *s, uint64_t user_id, bool with_secret, struct store_key **keys_r,

@@ -482,8 +482,10 @@ def test_imported_key_that_expires_later_is_listed_as_expired(server, gpg, tmp_p
     time.sleep(max(0.0, expires - time.time()) + 1.5)
     [k] = key_list(server, address)
     assert k["fpr"] == fpr and k["state"] == "expired", k
-    # An account stays sealed while it has a key, usable or not.
-    assert user_show(server, address)["sealed"].startswith("yes (1 key")
+    # An account stays sealed while it has a key, usable or not; show says none is usable.
+    shown = user_show(server, address)
+    assert shown["sealed"].startswith("yes (1 key")
+    assert shown["usable keys"].startswith("0 "), shown
 
 
 # --- import refusals ---
@@ -790,14 +792,17 @@ def test_user_show_follows_the_keys(server, gpg):
 
     fpr = generate(server, address)
     assert re.fullmatch(r"yes \(1 keys?\)", user_show(server, address)["sealed"])
+    assert user_show(server, address)["usable keys"] == "1"
     g = gpg()
     other = g.new_key("<%s>" % address)
     server.cli("key", "import", address, "-", input=g.export(other).decode())
     assert re.fullmatch(r"yes \(2 keys?\)", user_show(server, address)["sealed"])
     server.cli("key", "del", address, fpr)
     assert re.fullmatch(r"yes \(1 keys?\)", user_show(server, address)["sealed"])
-    server.cli("key", "del", address, other)
+    p = server.cli("key", "del", address, other)
+    assert "no keys left" in p.stdout and "unsealed" in p.stdout, p.stdout
     assert user_show(server, address)["sealed"] == "no"
+    assert "usable keys" not in user_show(server, address)
 
 
 def test_user_show_field_order(server):
@@ -805,6 +810,10 @@ def test_user_show_field_order(server):
     p = server.cli("user", "show", address)
     names = [line.split(":", 1)[0] for line in p.stdout.splitlines()]
     assert names == ["address", "sealed", "protect_subject", "mailboxes"], p.stdout
+    generate(server, address)
+    p = server.cli("user", "show", address)
+    names = [line.split(":", 1)[0] for line in p.stdout.splitlines()]
+    assert names == ["address", "sealed", "usable keys", "protect_subject", "mailboxes"], p.stdout
 
 
 def test_user_set_protect_subject(server):

@@ -691,24 +691,39 @@ def test_two_sealed_recipients_each_decrypt_with_their_own_key(make_server, tmp_
 # --- 6. no usable key at delivery ---
 
 
-def smtp_refused_at_end_of_data(srv, raw):
-    """DATA and BDAT LAST on the MX: each RCPT is taken, the end of data gets 451 4.7.1."""
+def smtp_refused_at_rcpt(srv, raw):
+    """DATA and BDAT LAST on the MX: RCPT of the account without a usable key
+    gets 451 4.7.1 for itself alone; another recipient of the same
+    transaction gets the message."""
     with RawSmtp(srv) as c:
         lines = c.expect("EHLO client.example.org", 250)
         c.expect("MAIL FROM:<carol@example.org>", 250)
-        c.expect("RCPT TO:<%s>" % ALICE[0], 250)
+        code, reply = c.cmd("RCPT TO:<%s>" % ALICE[0])
+        assert code == 451 and reply[0].startswith("4.7.1"), (code, reply)
+        c.expect("RCPT TO:<%s>" % BOB[0], 250)
         c.expect("DATA", 354)
         c.send(raw + b".\r\n")
         code, reply = c.reply()
-        assert code == 451 and reply[0].startswith("4.7.1"), (code, reply)
-        # RFC 3030 2: the same answer to the last chunk.
+        assert code == 250, (code, reply)
+        # RFC 3030 2: BDAT the same.
         assert "CHUNKING" in lines, lines
         c.expect("MAIL FROM:<carol@example.org>", 250)
-        c.expect("RCPT TO:<%s>" % ALICE[0], 250)
+        code, reply = c.cmd("RCPT TO:<%s>" % ALICE[0])
+        assert code == 451 and reply[0].startswith("4.7.1"), (code, reply)
+        c.expect("RCPT TO:<%s>" % BOB[0], 250)
         c.send(b"BDAT %d LAST\r\n" % len(raw) + raw)
         code, reply = c.reply()
-        assert code == 451 and reply[0].startswith("4.7.1"), (code, reply)
+        assert code == 250, (code, reply)
         c.expect("QUIT", 221)
+
+
+def smtp_rcpt_before_expiry(srv):
+    """An MX session that has ALICE as recipient while her key is still valid."""
+    c = RawSmtp(srv)
+    c.expect("EHLO client.example.org", 250)
+    c.expect("MAIL FROM:<carol@example.org>", 250)
+    c.expect("RCPT TO:<%s>" % ALICE[0], 250)
+    return c
 
 
 def test_expired_key_refuses_delivery_for_now(make_server, tmp_path):
@@ -722,18 +737,29 @@ def test_expired_key_refuses_delivery_for_now(make_server, tmp_path):
     assert len(expiries) == 2 and all(expiries), expiries
     import_key(srv, ALICE[0], pub)
     assert time.time() < min(expiries), "too slow for the test's key expiry"
+    # Accepted at RCPT while the key is valid; the key expires before the data ends.
+    early = smtp_rcpt_before_expiry(srv)
+    assert time.time() < min(expiries), "too slow for the test's key expiry"
     time.sleep(max(0.0, max(expiries) + 1.2 - time.time()))
     assert key_list(srv, ALICE[0])[fpr]["state"] == "expired"
     assert re.search(r"^sealed: yes", user_show(srv, ALICE[0]), re.M)
 
     word = "refusedword%s" % secrets.token_hex(6)
     raw = message(subject="after expiry", body="The %s.\r\n" % word)
-    smtp_refused_at_end_of_data(srv, raw)
+    with early:
+        early.expect("DATA", 354)
+        early.send(raw + b".\r\n")
+        code, reply = early.reply()
+        assert code == 451 and reply[0].startswith("4.7.1"), (code, reply)
+    bob_before = mailbox_count(srv, BOB, "INBOX")
+    shared = "sharedword%s" % secrets.token_hex(6)
+    smtp_refused_at_rcpt(srv, message(subject="to both", body="The %s.\r\n" % shared))
+    assert mailbox_count(srv, BOB, "INBOX") == bob_before + 2
     s = smtp_submission(srv, BOB)
-    with pytest.raises(smtplib.SMTPDataError) as e:
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as e:
         s.sendmail(BOB[0], [ALICE[0]], message(sender=BOB[0], body="%s\r\n" % word))
-    assert e.value.smtp_code == 451, e.value
-    assert e.value.smtp_error.startswith(b"4.7.1"), e.value.smtp_error
+    code, text = e.value.recipients[ALICE[0]]
+    assert code == 451 and text.startswith(b"4.7.1"), (code, text)
     s.quit()
     for mailbox in ("INBOX", "Sent"):
         with ByteImap(srv.port) as c:
@@ -746,13 +772,15 @@ def test_expired_key_refuses_delivery_for_now(make_server, tmp_path):
 
     assert mailbox_count(srv, ALICE, "INBOX") == 1
     assert mailbox_count(srv, ALICE, "Sent") == 0
-    # One line per refusal (DATA, BDAT, submission, two APPENDs), naming the
-    # account and why: its key.
+    # One line per refusal (the end of DATA, two RCPTs on the MX, submission,
+    # two APPENDs), naming the account and why: its key.
     log = [l for l in srv.stderr_text().splitlines() if ALICE[0] in l and "key" in l.lower()]
-    assert len(log) >= 5, srv.stderr_text()[-3000:]
+    assert len(log) >= 6, srv.stderr_text()[-3000:]
     assert srv.stop() == []
     for path in files_under(srv.root):
         assert word.encode() not in path.read_bytes(), path
+    # What BOB got is there in plain: the search can find a word.
+    assert any(shared.encode() in p.read_bytes() for p in files_under(srv.root))
 
 
 # --- 7. SEARCH, ENVELOPE, BODYSTRUCTURE from the outer header ---

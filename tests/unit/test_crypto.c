@@ -250,6 +250,40 @@ static void test_protect_subject(void **state)
 	free(sealed);
 }
 
+/* A bare CR or NUL in an outer field cannot start a line of the sender's own outside. */
+static void test_outer_controls(void **state)
+{
+	static const char msg[] = "From: a@b\rContent-Type: text/html\r\r<b>fake</b>\r\n"
+	                          "Subject: x\0y\r\n"
+	                          "\r\n"
+	                          "body\r\n";
+	static const char body_only[] = "just a body line\r\n";
+	char *sealed, *plain, *end;
+	size_t len;
+	int ret;
+
+	(void)state;
+	sealed = seal(msg, sizeof(msg) - 1, false, &ret);
+	assert_int_equal(ret, CRYPTO_OK);
+	end = strstr(sealed, "MIME-Version: 1.0\r\n");
+	assert_non_null(end);
+	*end = '\0';
+	assert_string_equal(sealed, "From: a@b Content-Type: text/html  <b>fake</b>\r\n"
+	                            "Subject: x y\r\n");
+	free(sealed);
+
+	/* protect_subject on a message without any field: the header made for it ends. */
+	sealed = seal(body_only, sizeof(body_only) - 1, true, &ret);
+	assert_int_equal(ret, CRYPTO_OK);
+	plain = decrypt(sealed, &len);
+	assert_string_equal(plain, "Content-Type: text/plain; charset=us-ascii;\r\n"
+	                           " protected-headers=\"v1\"\r\n"
+	                           "\r\n"
+	                           "just a body line\r\n");
+	free(plain);
+	free(sealed);
+}
+
 static void test_odd_messages(void **state)
 {
 	static const char *const odd[] = {"no header at all", "\r\n\r\nbody only", "From: x@y",
@@ -348,7 +382,7 @@ int main(void)
 	        cmocka_unit_test(test_generated_key),   cmocka_unit_test(test_import_refusals),
 	        cmocka_unit_test(test_seal_round_trip), cmocka_unit_test(test_protect_subject),
 	        cmocka_unit_test(test_odd_messages),    cmocka_unit_test(test_no_usable_key),
-	        cmocka_unit_test(test_keyring),
+	        cmocka_unit_test(test_keyring),         cmocka_unit_test(test_outer_controls),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

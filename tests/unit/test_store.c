@@ -1861,6 +1861,20 @@ static void test_keys(void **state)
 	assert_true(u.protect_subject);
 	store_user_deinit(&u);
 
+	/* At most STORE_KEYS_MAX keys per account, counted in the store. */
+	for (int i = 2; i < STORE_KEYS_MAX; i++) {
+		char fpr[16];
+
+		snprintf(fpr, sizeof(fpr), "AA%04d", i);
+		k.fingerprint = fpr;
+		assert_int_equal(store_key_add(f->s, f->user, &k), STORE_OK);
+	}
+	k.fingerprint = "BBBB";
+	assert_int_equal(store_key_add(f->s, f->user, &k), STORE_ERR_INVALID);
+	assert_non_null(strstr(store_last_error(f->s), "at most"));
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM keys"), STORE_KEYS_MAX);
+	k.fingerprint = "FFFF";
+
 	assert_int_equal(store_key_del(f->s, f->user, "0123ABCD"), STORE_OK);
 	assert_int_equal(store_key_del(f->s, f->user, "0123ABCD"), STORE_ERR_NOTFOUND);
 	assert_int_equal(store_key_del(f->s, f->user, NULL), STORE_OK);
