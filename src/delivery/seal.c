@@ -70,43 +70,46 @@ static int seal_result(const struct delivery_account *a, int ret, size_t n, size
 	return 0;
 }
 
-int delivery_seal(struct store *s, const struct delivery_account *a, const char *data, size_t len,
-                  struct buf *out, bool *sealed_r)
+/*
+ * With out: seals data to the account's keys (when it has any). Without:
+ * only checks that one of them is usable now. The account's keys are read
+ * from the store either way, so a key added or deleted a moment ago counts.
+ */
+static int seal_or_check(struct store *s, const struct delivery_account *a, const char *data,
+                         size_t len, struct buf *out, bool *sealed_r)
 {
-	char err[CRYPTO_ERROR_MAX] = "";
+	char err[CRYPTO_ERROR_MAX] = "at RCPT";
 	struct crypto_seal_key *sk = NULL;
 	struct store_key *keys = NULL;
-	size_t n = 0, skipped = 0;
+	size_t n = 0, skipped = 0, usable = 0;
 	int ret;
 
 	*sealed_r = false;
 	ret = account_keys(s, a, &keys, &n, &sk);
-	if (ret == STORE_OK && n > 0) {
+	if (ret == STORE_OK && n > 0 && out != NULL) {
 		ret = crypto_seal(sk, n, data, len, a->protect_subject, time(NULL), out, &skipped,
 		                  err, sizeof(err));
 		ret = seal_result(a, ret, n, skipped, err);
 		*sealed_r = ret == 0;
+	} else if (ret == STORE_OK && n > 0) {
+		ret = crypto_seal_usable(sk, n, time(NULL), &usable);
+		ret = seal_result(a, ret == CRYPTO_OK && usable == 0 ? CRYPTO_ERR_NOKEY : ret, n, 0,
+		                  err);
 	}
 	free(sk);
 	store_keys_free(&keys, n);
 	return ret;
 }
 
+int delivery_seal(struct store *s, const struct delivery_account *a, const char *data, size_t len,
+                  struct buf *out, bool *sealed_r)
+{
+	return seal_or_check(s, a, data, len, out, sealed_r);
+}
+
 int delivery_sealable(struct store *s, const struct delivery_account *a)
 {
-	struct crypto_seal_key *sk = NULL;
-	struct store_key *keys = NULL;
-	size_t n = 0, usable = 0;
-	int ret;
+	bool sealed;
 
-	ret = account_keys(s, a, &keys, &n, &sk);
-	if (ret == STORE_OK && n > 0) {
-		ret = crypto_seal_usable(sk, n, time(NULL), &usable);
-		if (ret == CRYPTO_OK && usable == 0)
-			ret = CRYPTO_ERR_NOKEY;
-		ret = seal_result(a, ret, n, 0, ret == CRYPTO_ERR_NOKEY ? "at RCPT" : "key check");
-	}
-	free(sk);
-	store_keys_free(&keys, n);
-	return ret;
+	return seal_or_check(s, a, NULL, 0, NULL, &sealed);
 }
