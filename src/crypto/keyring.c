@@ -1,26 +1,28 @@
 /*
- * keyring.c - each thread's keyring of sealing keys: a librnp in-memory
- * keyring that keeps the keys of the accounts this thread has sealed for, so
- * that sealing a message does not parse and verify the same key again (the
- * signature checks of an import cost more than encrypting a 10 KB message).
+ * keyring.c - each thread's keyrings of sealing keys: for every set of keys
+ * a message was recently sealed to (one account's keys), a librnp in-memory
+ * keyring that holds them imported, so that sealing the next message to that
+ * account does not parse and verify the same keys again (the signature
+ * checks of an import cost more than encrypting a 10 KB message).
  *
- * A key is known by its stored bytes: the cache holds a copy of what it
- * imported, and a stored key whose bytes differ under the same fingerprint
- * (deleted and imported again in another version) empties the keyring first,
- * so a stale copy is never used. Whether a key is usable is decided on every
- * call (crypto_key_state_of), since time passes while it sits here; and once
- * the key or a subkey of it reaches the end of its validity the keyring is
- * made again, because librnp picks the subkey to encrypt to from what it
- * computed at import (an expired newest subkey must not be chosen over an
- * older live one).
+ * One keyring per key set, never one for everything: librnp merges what it
+ * imports into a keyring, so a key made for one account that carries another
+ * account's subkey could otherwise change which subkeys the other account's
+ * key has. A set is known by its stored bytes: a stored key whose bytes
+ * differ (deleted and imported again in another version) is a different
+ * set, so a stale copy is never used. Whether a key is usable is decided on
+ * every call (crypto_key_state_of), since time passes while it sits here; and
+ * once a key or a subkey reaches the end of its validity the set is imported
+ * again, because librnp picks the subkey to encrypt to from what it computed
+ * at import (an expired newest subkey must not be chosen over a live one).
  *
- * The keyring belongs to its thread (librnp objects are not shared between
- * threads) and is freed when the thread exits (a pthread key destructor) or
+ * The keyrings belong to their thread (librnp objects are not shared between
+ * threads) and are freed when the thread exits (a pthread key destructor) or
  * by crypto_keyring_thread_free.
  *
- * Limits: CRYPTO_KEYRING_KEYS keys per thread; past that the keyring starts
- * over. Attacker control: none; the keys come from the store, checked at
- * import (keys.c).
+ * Limits: CRYPTO_KEYRING_SETS key sets per thread (the least recently used
+ * goes first), CRYPTO_SEAL_KEYS_MAX keys per set. Attacker control: none;
+ * the keys come from the store, checked at import (keys.c).
  */
 #include "crypto/rnp-private.h"
 
@@ -35,26 +37,34 @@ struct cached_key {
 	char fingerprint[CRYPTO_FPR_MAX];
 	char *data;
 	size_t len;
-	uint64_t changes_at; /* crypto_key_changes_at when imported */
+};
+
+/* One account's keys, imported into their own keyring. */
+struct key_set {
+	rnp_ffi_t ffi; /* NULL: the slot is free */
+	struct cached_key *keys;
+	size_t n;
+	uint64_t changes_at; /* the earliest crypto_key_changes_at of its keys */
+	uint64_t used;       /* the thread's counter at its last use */
 };
 
 struct crypto_keyring {
-	rnp_ffi_t ffi;
-	struct cached_key keys[CRYPTO_KEYRING_KEYS];
-	size_t n;
+	struct key_set sets[CRYPTO_KEYRING_SETS];
+	uint64_t clock;
 };
 
 static pthread_key_t ring_key;
 static pthread_once_t ring_once = PTHREAD_ONCE_INIT;
 
-static void ring_empty(struct crypto_keyring *r)
+static void set_clear(struct key_set *set)
 {
-	for (size_t i = 0; i < r->n; i++)
-		free(r->keys[i].data);
-	r->n = 0;
-	if (r->ffi != NULL)
-		rnp_ffi_destroy(r->ffi);
-	r->ffi = NULL;
+	for (size_t i = 0; i < set->n; i++)
+		free(set->keys[i].data);
+	XFREE(set->keys);
+	set->n = 0;
+	if (set->ffi != NULL)
+		rnp_ffi_destroy(set->ffi);
+	set->ffi = NULL;
 }
 
 static void ring_free(void *p)
@@ -63,7 +73,8 @@ static void ring_free(void *p)
 
 	if (r == NULL)
 		return;
-	ring_empty(r);
+	for (size_t i = 0; i < CRYPTO_KEYRING_SETS; i++)
+		set_clear(&r->sets[i]);
 	free(r);
 }
 
@@ -84,9 +95,7 @@ static struct crypto_keyring *ring_get(void)
 		if (pthread_setspecific(ring_key, r) != 0)
 			abort();
 	}
-	if (r->ffi == NULL)
-		r->ffi = crypto_ffi_new();
-	return r->ffi != NULL ? r : NULL;
+	return r;
 }
 
 void crypto_keyring_thread_free(void)
@@ -96,56 +105,84 @@ void crypto_keyring_thread_free(void)
 	pthread_setspecific(ring_key, NULL);
 }
 
-/* The cached entry for this fingerprint, or NULL. */
-static struct cached_key *ring_find(struct crypto_keyring *r, const char *fpr)
+/* Whether set holds exactly the keys of sk[], in that order, byte for byte. */
+static bool set_is(const struct key_set *set, const struct crypto_seal_key *sk, size_t n)
 {
-	for (size_t i = 0; i < r->n; i++) {
-		if (strcmp(r->keys[i].fingerprint, fpr) == 0)
-			return &r->keys[i];
+	if (set->ffi == NULL || set->n != n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct cached_key *c = &set->keys[i];
+
+		if (strcmp(c->fingerprint, sk[i].fingerprint) != 0 || c->len != sk[i].len ||
+		    memcmp(c->data, sk[i].data, c->len) != 0)
+			return false;
 	}
-	return NULL;
+	return true;
 }
 
-/* After importing sk's data: when the key's validity next changes. */
-static uint64_t imported_changes_at(rnp_ffi_t ffi, const char *fpr, time_t now)
+/* The slot of the set of sk[] if cached, else a free or the least recently used one. */
+static struct key_set *set_slot(struct crypto_keyring *r, const struct crypto_seal_key *sk,
+                                size_t n, bool *found_r)
 {
-	rnp_key_handle_t h = NULL;
-	uint64_t at = 0;
+	struct key_set *victim = &r->sets[0];
 
-	if (rnp_locate_key(ffi, "fingerprint", fpr, &h) == RNP_SUCCESS && h != NULL) {
-		at = crypto_key_changes_at(h, now);
+	for (size_t i = 0; i < CRYPTO_KEYRING_SETS; i++) {
+		struct key_set *set = &r->sets[i];
+
+		if (set_is(set, sk, n)) {
+			*found_r = true;
+			return set;
+		}
+		if (victim->ffi != NULL && (set->ffi == NULL || set->used < victim->used))
+			victim = set;
+	}
+	*found_r = false;
+	return victim;
+}
+
+/* The earliest validity change of the keys just imported into set. */
+static uint64_t set_changes_at(const struct key_set *set, time_t now)
+{
+	uint64_t at = UINT64_MAX;
+
+	for (size_t i = 0; i < set->n; i++) {
+		rnp_key_handle_t h = NULL;
+		uint64_t t;
+
+		if (rnp_locate_key(set->ffi, "fingerprint", set->keys[i].fingerprint, &h) !=
+		            RNP_SUCCESS ||
+		    h == NULL)
+			continue;
+		t = crypto_key_changes_at(h, now);
+		at = t < at ? t : at;
 		rnp_key_handle_destroy(h);
 	}
 	return at;
 }
 
-/*
- * Makes sure the ring holds exactly these bytes for sk's fingerprint, as
- * valid at now; *reset_r if it started over.
- */
-static int ring_add(struct crypto_keyring *r, const struct crypto_seal_key *sk, time_t now,
-                    bool *reset_r)
+/* Imports sk[] into a new keyring in set (cleared first). */
+static int set_fill(struct key_set *set, const struct crypto_seal_key *sk, size_t n, time_t now)
 {
-	struct cached_key *c = ring_find(r, sk->fingerprint);
-	int ret;
+	int ret = CRYPTO_OK;
 
-	if (c != NULL && c->len == sk->len && memcmp(c->data, sk->data, sk->len) == 0 &&
-	    (uint64_t)now < c->changes_at)
-		return CRYPTO_OK;
-	/* Another version of a known key, a key past a validity change, or a full ring. */
-	if (c != NULL || r->n == CRYPTO_KEYRING_KEYS) {
-		ring_empty(r);
-		*reset_r = true;
-		if ((r->ffi = crypto_ffi_new()) == NULL)
-			return CRYPTO_ERR_FAIL;
+	set_clear(set);
+	if ((set->ffi = crypto_ffi_new()) == NULL)
+		return CRYPTO_ERR_FAIL;
+	set->keys = xcalloc(n + 1, sizeof(*set->keys));
+	for (size_t i = 0; i < n && ret == CRYPTO_OK; i++) {
+		struct cached_key *c = &set->keys[i];
+
+		ret = crypto_ffi_import(set->ffi, sk[i].data, sk[i].len, false);
+		snprintf(c->fingerprint, sizeof(c->fingerprint), "%s", sk[i].fingerprint);
+		c->data = xmemdup(sk[i].data, sk[i].len);
+		c->len = sk[i].len;
+		set->n++;
 	}
-	if ((ret = crypto_ffi_import(r->ffi, sk->data, sk->len, false)) != CRYPTO_OK)
+	if (ret != CRYPTO_OK) {
+		set_clear(set);
 		return ret;
-	c = &r->keys[r->n++];
-	snprintf(c->fingerprint, sizeof(c->fingerprint), "%s", sk->fingerprint);
-	c->data = xmemdup(sk->data, sk->len);
-	c->len = sk->len;
-	c->changes_at = imported_changes_at(r->ffi, sk->fingerprint, now);
+	}
+	set->changes_at = set_changes_at(set, now);
 	return CRYPTO_OK;
 }
 
@@ -153,38 +190,29 @@ int crypto_keyring_get(const struct crypto_seal_key *sk, size_t n, time_t now, r
                        rnp_key_handle_t *keys, size_t *n_r)
 {
 	struct crypto_keyring *r = ring_get();
+	struct key_set *set;
+	bool found;
 	int ret = CRYPTO_OK;
 
-	bool reset = false;
-
 	*n_r = 0;
-	if (r == NULL)
-		return CRYPTO_ERR_FAIL;
+	*ffi_r = NULL;
 	if (n > CRYPTO_SEAL_KEYS_MAX)
 		return CRYPTO_ERR_INVALID;
-	/*
-	 * All imports first: starting over drops handles taken before it. It also
-	 * drops keys of this call imported before it, so then once more: the ring
-	 * now has room for them all (CRYPTO_KEYRING_KEYS >= CRYPTO_SEAL_KEYS_MAX).
-	 */
-	for (size_t i = 0; i < n && ret == CRYPTO_OK; i++)
-		ret = ring_add(r, &sk[i], now, &reset);
-	if (reset) {
-		reset = false;
-		for (size_t i = 0; i < n && ret == CRYPTO_OK; i++)
-			ret = ring_add(r, &sk[i], now, &reset);
-		if (reset)
-			ret = CRYPTO_ERR_INVALID; /* one fingerprint with two different key data */
-	}
+	set = set_slot(r, sk, n, &found);
+	if (!found || (uint64_t)now >= set->changes_at)
+		ret = set_fill(set, sk, n, now);
+	if (ret != CRYPTO_OK)
+		return ret;
+	set->used = ++r->clock;
 	for (size_t i = 0; i < n && ret == CRYPTO_OK; i++) {
 		rnp_key_handle_t h = NULL;
 
-		if (rnp_locate_key(r->ffi, "fingerprint", sk[i].fingerprint, &h) != RNP_SUCCESS ||
+		if (rnp_locate_key(set->ffi, "fingerprint", sk[i].fingerprint, &h) != RNP_SUCCESS ||
 		    h == NULL)
 			ret = CRYPTO_ERR_INVALID; /* the bytes are not the key the store names */
 		else
 			keys[(*n_r)++] = h;
 	}
-	*ffi_r = r->ffi;
+	*ffi_r = set->ffi;
 	return ret;
 }

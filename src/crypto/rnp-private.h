@@ -36,16 +36,15 @@ enum crypto_key_state crypto_key_state_of(rnp_key_handle_t primary, time_t now);
  */
 uint64_t crypto_key_changes_at(rnp_key_handle_t primary, time_t now);
 
-/* Keys one thread keeps imported for sealing (keyring.c). */
-#define CRYPTO_KEYRING_KEYS 256
-_Static_assert(CRYPTO_KEYRING_KEYS >= CRYPTO_SEAL_KEYS_MAX, "a message's keys fit in the ring");
+/* Key sets (one account's keys each) one thread keeps imported for sealing (keyring.c). */
+#define CRYPTO_KEYRING_SETS 32
 
 /*
- * The calling thread's keyring with the keys of sk[] in it, valid as of now
- * (imported the first time they are seen, reused after): *ffi_r is that keyring (owned by
- * the thread) and keys[] one primary key handle per sk (the caller destroys
- * them). CRYPTO_ERR_INVALID when a key cannot be read or is not the key its
- * fingerprint names.
+ * A keyring of the calling thread that holds exactly the keys of sk[], valid
+ * as of now (imported the first time the set is seen, reused after): *ffi_r
+ * is that keyring (owned by the thread) and keys[] one primary key handle per
+ * sk (the caller destroys them). CRYPTO_ERR_INVALID when a key cannot be
+ * read or is not the key its fingerprint names.
  */
 int crypto_keyring_get(const struct crypto_seal_key *sk, size_t n, time_t now, rnp_ffi_t *ffi_r,
                        rnp_key_handle_t *keys, size_t *n_r);

@@ -9,7 +9,9 @@ The binary is $TRESOR_BIN, or build/asan/tresor in the repository (built
 with AddressSanitizer and UBSan). A server is stopped with SIGTERM at
 teardown; the test fails if it exits non-zero, does not stop, or a sanitizer
 reported anything on its stderr. On any test failure the tail of each live
-server's stderr is attached to the report.
+server's stderr is attached to the report. A port taken between picking it
+and the server's bind (another test's client socket may get it) makes the
+server start again on new ports (START_ATTEMPTS).
 
 Fixtures:
   server        one server per test module, with ALICE and BOB accounts
@@ -73,6 +75,14 @@ def sanitizer_env():
     return env
 
 
+# Starts of one server before a port taken by someone else fails the test.
+START_ATTEMPTS = 3
+
+
+class PortTaken(AssertionError):
+    """The server could not bind a port picked for it: someone took it meanwhile."""
+
+
 class TresorServer:
     """One tresor process with its own configuration and data directory."""
 
@@ -82,6 +92,15 @@ class TresorServer:
         self.conf = self.root / "tresor.conf"
         self.data_dir = self.root / "var"
         self.stderr_path = self.root / "server.stderr"
+        self.proc = None
+        self._stderr = None
+        self._opts = dict(imap=imap, auth=auth, server=server, smtp=smtp, pop3=pop3)
+        self._configure()
+
+    def _configure(self):
+        """Picks free ports and writes tresor.conf with them and the options."""
+        imap, auth, server = self._opts["imap"], self._opts["auth"], self._opts["server"]
+        smtp, pop3 = self._opts["smtp"], self._opts["pop3"]
         self.port = free_port()
         self.tls_port = free_port()
         self.mx_port = free_port()
@@ -89,8 +108,6 @@ class TresorServer:
         self.subs_port = free_port()
         self.pop3_port = free_port()
         self.pop3s_port = free_port()
-        self.proc = None
-        self._stderr = None
         imap_opts = {
             "listen": "127.0.0.1:%d" % self.port,
             "listen_tls": "127.0.0.1:%d" % self.tls_port,
@@ -167,6 +184,18 @@ class TresorServer:
     # --- process ---
 
     def start(self):
+        """Starts the server; a port taken between free_port() and the bind (a
+        client socket of another test may get it as its own port) means new
+        ports and another try."""
+        for attempt in range(START_ATTEMPTS):
+            try:
+                return self._start()
+            except PortTaken:
+                if attempt + 1 == START_ATTEMPTS:
+                    raise
+                self._configure()
+
+    def _start(self):
         self._stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
             [TRESOR_BIN, "-c", str(self.conf), "serve"],
@@ -179,6 +208,10 @@ class TresorServer:
         deadline = time.monotonic() + 30
         while True:
             if self.proc.poll() is not None:
+                _live_servers.remove(self)
+                self._stderr.close()
+                if "Address already in use" in self.stderr_text():
+                    raise PortTaken(self.stderr_text())
                 raise AssertionError(
                     "tresor serve exited with %d at start:\n%s"
                     % (self.proc.returncode, self.stderr_text())

@@ -365,6 +365,30 @@ static void test_keyring(void **state)
 		free(plain);
 		free(sealed);
 	}
+	/* A set of two keys is its own keyring; the one-key set stays usable beside it. */
+	{
+		struct crypto_key other;
+		struct crypto_seal_key two[2];
+
+		assert_int_equal(
+		        crypto_key_generate("bob@example.test", PASS, 0, &other, err, sizeof(err)),
+		        CRYPTO_OK);
+		two[0] = (struct crypto_seal_key){other.public_key, other.public_len,
+		                                  other.fingerprint};
+		two[1] = (struct crypto_seal_key){key.public_key, key.public_len, key.fingerprint};
+		buf_init(&out, 0);
+		assert_int_equal(crypto_seal(two, 2, sample, sizeof(sample) - 1, false, time(NULL),
+		                             &out, NULL, err, sizeof(err)),
+		                 CRYPTO_OK);
+		plain = decrypt(out.data, &len);
+		assert_int_equal(len, sizeof(sample) - 1);
+		free(plain);
+		buf_deinit(&out);
+		crypto_key_deinit(&other);
+		sealed = seal(sample, sizeof(sample) - 1, false, &ret);
+		assert_int_equal(ret, CRYPTO_OK);
+		free(sealed);
+	}
 	for (int i = 0; i < 4; i++) {
 		rets[i] = CRYPTO_OK;
 		assert_int_equal(pthread_create(&t[i], NULL, seal_in_thread, &rets[i]), 0);
