@@ -46,9 +46,15 @@ size_t buf_room(const struct buf *b)
 
 void buf_reset(struct buf *b)
 {
-	b->len = 0;
+	buf_truncate(b, 0);
+}
+
+void buf_truncate(struct buf *b, size_t len)
+{
+	ASSERT(len <= b->len);
+	b->len = len;
 	if (b->data != NULL)
-		b->data[0] = '\0';
+		b->data[len] = '\0';
 }
 
 static void reserve(struct buf *b, size_t extra)

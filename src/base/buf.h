@@ -35,6 +35,8 @@ void buf_free(struct buf **_b);
 /* Bytes that may still be appended before the maximum. */
 size_t buf_room(const struct buf *b);
 void buf_reset(struct buf *b);
+/* Drops everything after the first len bytes (len <= b->len). */
+void buf_truncate(struct buf *b, size_t len);
 void buf_append(struct buf *b, const void *data, size_t len);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);

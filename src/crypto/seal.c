@@ -2,11 +2,12 @@
  * seal.c - a message becomes a PGP/MIME message encrypted to its
  * recipients' keys; see seal.h for the form and the promise.
  *
- * Steps: import the keys into an in-memory keyring and keep those usable now;
+ * Steps: take the keys from the thread's keyring and keep those usable now;
  * build the payload (the original, or with protect_subject the original with
- * protected-headers="v1" on its top-level Content-Type); encrypt it (SEIPD
- * with MDC, AES-256, uncompressed, armored); write the outer header fields
- * picked from the original and the two MIME parts of RFC 3156 4.
+ * protected-headers="v1" on its top-level Content-Type); write the outer
+ * header fields picked from the original and the RFC 3156 4 wrapper; encrypt
+ * the payload (SEIPD with MDC, AES-256, uncompressed, armored) straight into
+ * the wrapper; close it. The sealed message is built once, in out.
  *
  * RFC 3156 4 (multipart/encrypted, application/pgp-encrypted "Version: 1",
  * application/octet-stream), RFC 4880 5.1 (PKESK), 5.13 (SEIPD, MDC), 6.2
@@ -46,25 +47,6 @@ static bool is_outer_field(const struct mime_header_field *f)
 			return true;
 	}
 	return false;
-}
-
-/* Appends p[0, len) with every line end made CRLF, ending with one. */
-static void put_crlf(struct buf *out, const char *p, size_t len)
-{
-	while (len > 0) {
-		const char *lf = memchr(p, '\n', len);
-		size_t n = lf == NULL ? len : (size_t)(lf - p);
-		size_t line = n;
-
-		if (line > 0 && p[line - 1] == '\r')
-			line--;
-		buf_append(out, p, line);
-		buf_append(out, "\r\n", 2);
-		if (lf == NULL)
-			break;
-		p += n + 1;
-		len -= n + 1;
-	}
 }
 
 static bool blank_line(const char *p, size_t n)
@@ -191,44 +173,73 @@ static size_t usable_keys(rnp_key_handle_t *keys, size_t n, time_t now)
 	return kept;
 }
 
-/* RFC 4880 5.13 SEIPD with MDC, AES-256, no compression, armored (6.2). */
-static int encrypt(rnp_ffi_t ffi, rnp_key_handle_t *keys, size_t n, const char *data, size_t len,
-                   struct buf *armored)
+/* Where librnp's armored output goes: into the sealed message, line ends made CRLF. */
+struct crlf_sink {
+	struct buf *out;
+	bool after_cr; /* the last byte written was a CR */
+};
+
+static bool sink_write(void *ctx, const void *data, size_t len)
 {
+	struct crlf_sink *k = ctx;
+	const char *p = data, *end = p + len;
+
+	while (p < end) {
+		const char *lf = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = lf != NULL ? lf : end;
+
+		buf_append(k->out, p, (size_t)(stop - p));
+		if (stop > p)
+			k->after_cr = stop[-1] == '\r';
+		if (lf == NULL)
+			break;
+		buf_append(k->out, k->after_cr ? "\n" : "\r\n", k->after_cr ? 1 : 2);
+		k->after_cr = false;
+		p = lf + 1;
+	}
+	return true;
+}
+
+static void sink_close(void *ctx, bool discard)
+{
+	(void)ctx, (void)discard;
+}
+
+/*
+ * RFC 4880 5.13 SEIPD with MDC, AES-256, no compression, armored (6.2),
+ * written straight into out: no copy of the encrypted message on the side.
+ */
+static int encrypt(rnp_ffi_t ffi, rnp_key_handle_t *keys, size_t n, const char *data, size_t len,
+                   struct buf *out)
+{
+	struct crlf_sink sink = {out, false};
 	rnp_op_encrypt_t op = NULL;
-	rnp_output_t out = NULL;
+	rnp_output_t output = NULL;
 	rnp_input_t in = NULL;
-	uint8_t *p = NULL;
-	size_t plen = 0;
 	bool ok;
 
 	if (rnp_input_from_memory(&in, (const uint8_t *)data, len, false) != RNP_SUCCESS)
 		return CRYPTO_ERR_FAIL;
-	ok = rnp_output_to_memory(&out, 0) == RNP_SUCCESS &&
-	     rnp_op_encrypt_create(&op, ffi, in, out) == RNP_SUCCESS &&
+	ok = rnp_output_to_callback(&output, sink_write, sink_close, &sink) == RNP_SUCCESS &&
+	     rnp_op_encrypt_create(&op, ffi, in, output) == RNP_SUCCESS &&
 	     rnp_op_encrypt_set_armor(op, true) == RNP_SUCCESS &&
 	     rnp_op_encrypt_set_cipher(op, "AES256") == RNP_SUCCESS &&
 	     rnp_op_encrypt_set_aead(op, "None") == RNP_SUCCESS &&
 	     rnp_op_encrypt_set_compression(op, "Uncompressed", 0) == RNP_SUCCESS;
 	for (size_t i = 0; ok && i < n; i++)
 		ok = rnp_op_encrypt_add_recipient(op, keys[i]) == RNP_SUCCESS;
-	ok = ok && rnp_op_encrypt_execute(op) == RNP_SUCCESS &&
-	     rnp_output_memory_get_buf(out, &p, &plen, false) == RNP_SUCCESS;
-	if (ok)
-		put_crlf(armored, (const char *)p, plen);
+	ok = ok && rnp_op_encrypt_execute(op) == RNP_SUCCESS;
 	rnp_op_encrypt_destroy(op);
-	rnp_output_destroy(out);
+	/* Flushes the armor's last lines into out before the caller goes on. */
+	rnp_output_destroy(output);
 	rnp_input_destroy(in);
 	return ok ? CRYPTO_OK : CRYPTO_ERR_FAIL;
 }
 
-/* RFC 3156 4: the wrapper around the armored OpenPGP message. */
-static void write_mime(struct buf *out, const char *msg, size_t len, bool protect_subject,
-                       const struct buf *armored)
+/* RFC 3156 4: the outer header and the wrapper up to the armored OpenPGP message. */
+static void write_mime_head(struct buf *out, const char *msg, size_t len, bool protect_subject,
+                            const char *boundary)
 {
-	char boundary[2 * SEAL_BOUNDARY_BYTES + 1];
-
-	crypto_random_hex(boundary, SEAL_BOUNDARY_BYTES);
 	outer_header(out, msg, len, protect_subject);
 	buf_printf(out,
 	           "MIME-Version: 1.0\r\n"
@@ -248,8 +259,6 @@ static void write_mime(struct buf *out, const char *msg, size_t len, bool protec
 	           "Content-Disposition: inline; filename=\"encrypted.asc\"\r\n"
 	           "\r\n",
 	           boundary, boundary, boundary);
-	buf_append(out, armored->data, armored->len);
-	buf_printf(out, "\r\n--tresor-%s--\r\n", boundary);
 }
 
 int crypto_seal(const struct crypto_seal_key *sk, size_t n_sk, const char *msg, size_t len,
@@ -257,7 +266,8 @@ int crypto_seal(const struct crypto_seal_key *sk, size_t n_sk, const char *msg, 
                 size_t err_size)
 {
 	rnp_key_handle_t keys[CRYPTO_SEAL_KEYS_MAX];
-	struct buf payload, armored;
+	char boundary[2 * SEAL_BOUNDARY_BYTES + 1];
+	struct buf payload;
 	size_t n = 0, loaded = 0;
 	rnp_ffi_t ffi = NULL;
 	int ret;
@@ -278,18 +288,22 @@ int crypto_seal(const struct crypto_seal_key *sk, size_t n_sk, const char *msg, 
 	if (skipped_r != NULL)
 		*skipped_r = loaded - n;
 	if (ret == CRYPTO_OK) {
-		buf_init(&armored, 0);
+		size_t start = out->len;
+
+		crypto_random_hex(boundary, SEAL_BOUNDARY_BYTES);
 		if (protect_subject)
 			payload_protected(&payload, msg, len);
+		write_mime_head(out, msg, len, protect_subject, boundary);
 		ret = encrypt(ffi, keys, n, protect_subject ? payload.data : msg,
-		              protect_subject ? payload.len : len, &armored);
+		              protect_subject ? payload.len : len, out);
 		if (protect_subject)
 			buf_wipe(&payload);
-		if (ret == CRYPTO_OK)
-			write_mime(out, msg, len, protect_subject, &armored);
-		else
+		if (ret == CRYPTO_OK) {
+			buf_printf(out, "\r\n--tresor-%s--\r\n", boundary);
+		} else {
+			buf_truncate(out, start); /* nothing half-made stays */
 			crypto_fail(err, err_size, ret, "encryption failed");
-		buf_deinit(&armored);
+		}
 	}
 	for (size_t i = 0; i < n; i++)
 		rnp_key_handle_destroy(keys[i]);

@@ -268,7 +268,7 @@ static void test_buf_steal(void **state)
 	buf_deinit(&b);
 }
 
-static void test_buf_reset_and_wipe(void **state)
+static void test_buf_reset_truncate_wipe(void **state)
 {
 	struct buf b;
 	size_t cap;
@@ -283,6 +283,12 @@ static void test_buf_reset_and_wipe(void **state)
 	assert_string_equal(b.data, "");
 	assert_int_equal(b.cap, cap);
 	buf_puts(&b, "new");
+	assert_string_equal(b.data, "new");
+	buf_puts(&b, " and more");
+	buf_truncate(&b, 3);
+	assert_int_equal(b.len, 3);
+	assert_string_equal(b.data, "new");
+	buf_truncate(&b, 3); /* to its own length: nothing changes */
 	assert_string_equal(b.data, "new");
 	buf_wipe(&b);
 	assert_null(b.data);
@@ -945,7 +951,7 @@ int main(void)
 	        cmocka_unit_test(test_buf_room_and_exact_max),
 	        cmocka_unit_test(test_buf_consume),
 	        cmocka_unit_test(test_buf_steal),
-	        cmocka_unit_test(test_buf_reset_and_wipe),
+	        cmocka_unit_test(test_buf_reset_truncate_wipe),
 	        cmocka_unit_test(test_buf_new_free),
 	        cmocka_unit_test(test_buf_fatal),
 	        cmocka_unit_test(test_str_compare_ci),
