@@ -49,6 +49,13 @@ void buf_reset(struct buf *b)
 	buf_truncate(b, 0);
 }
 
+void buf_reset_wipe(struct buf *b)
+{
+	if (b->data != NULL)
+		explicit_bzero(b->data, b->len);
+	buf_truncate(b, 0);
+}
+
 void buf_truncate(struct buf *b, size_t len)
 {
 	ASSERT(len <= b->len);

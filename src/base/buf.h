@@ -37,6 +37,8 @@ size_t buf_room(const struct buf *b);
 void buf_reset(struct buf *b);
 /* Drops everything after the first len bytes (len <= b->len). */
 void buf_truncate(struct buf *b, size_t len);
+/* Zeroes the contents, then empties the buffer (it keeps its memory for reuse). */
+void buf_reset_wipe(struct buf *b);
 void buf_append(struct buf *b, const void *data, size_t len);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);

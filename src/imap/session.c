@@ -309,7 +309,11 @@ static void command_returned(struct net_session *ns)
 	s->sync_queued = false;
 	s->after = IMAP_AFTER_NOTHING;
 	imap_arena_clear(&s->arena);
-	buf_reset(&s->cmdbuf);
+	/* A literal may be a message for a sealed account (APPEND): not left in memory. */
+	if (s->command_literals > 0)
+		buf_reset_wipe(&s->cmdbuf);
+	else
+		buf_reset(&s->cmdbuf);
 	s->command_literals = 0;
 	if (!net_session_returned(ns))
 		return;

@@ -290,6 +290,12 @@ static void test_buf_reset_truncate_wipe(void **state)
 	assert_string_equal(b.data, "new");
 	buf_truncate(&b, 3); /* to its own length: nothing changes */
 	assert_string_equal(b.data, "new");
+	cap = b.cap;
+	buf_reset_wipe(&b);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(b.cap, cap);
+	assert_memory_equal(b.data, "\0\0\0", 3);
+	buf_puts(&b, "new");
 	buf_wipe(&b);
 	assert_null(b.data);
 	assert_int_equal(b.len, 0);
