@@ -43,6 +43,12 @@ The certificate is self-signed (var/tls/cert.pem). Try:
   curl -k --user 'demo@localhost:$pw' imaps://127.0.0.1:10993/INBOX
   swaks --server 127.0.0.1:10025 --to demo@localhost
 
+To seal the account (mail stored encrypted to its OpenPGP key; docs/sealing.md),
+in another terminal:
+
+  echo 'a passphrase' | $BIN $CONF key generate demo@localhost
+  $BIN $CONF key export-secret demo@localhost > demo-secret.asc
+
 Stop with Ctrl-C.
 
 INFO
