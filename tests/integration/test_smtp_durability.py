@@ -14,6 +14,9 @@ server has taken responsibility for it, so afterwards
   - the store opens cleanly after each kill: the server starts, serves IMAP
     and SMTP, `tresor mailbox list` works, and it stops cleanly on SIGTERM.
 
+The same again with bob sealed (zero-access sealing): his copy is the sealed
+form, written in the same transaction as alice's plain one.
+
 Messages vary in size, some over 64 KiB, and have lines starting with "."
 so that a kill can land in the middle of a long DATA.
 """
@@ -173,12 +176,23 @@ def stored_by_id(srv, user, sent):
     return counts
 
 
-def test_acknowledged_messages_survive_sigkill(make_server):
-    srv = make_server()
-    wait_listening(srv.mx_port)
-    rng = random.Random(11)
-    log = Log()
-    run_rounds(srv, rng, log)
+def sealed_by_id(srv, user, sent):
+    """{id: count} of a sealed user's INBOX: each message is the PGP/MIME form of one
+    that was sent (found by its outer Message-ID), nothing of its body outside."""
+    counts = Counter()
+    for data in inbox_messages(srv, user):
+        assert b"Content-Type: multipart/encrypted;" in data, data[:300]
+        assert b"-----END PGP MESSAGE-----" in data, "a sealed message cut short"
+        assert b"Return-Path:" not in data and b"Received:" not in data, data[:300]
+        found = ID_RE.search(data)
+        assert found, "a sealed message without a known Message-ID: %r" % data[:300]
+        msg_id = found.group(1).decode()
+        assert msg_id in sent, "%s was never sent" % msg_id
+        counts[msg_id] += 1
+    return counts
+
+
+def check_after_kills(srv, rng, log, bob_sealed):
     sent, acked = log.sent, log.acked
     assert not log.errors, "unexpected replies: %s" % log.errors[:5]
     assert len(acked) > 20, "too few messages were acknowledged to prove anything"
@@ -199,7 +213,7 @@ def test_acknowledged_messages_survive_sigkill(make_server):
         acked.append("durable-0-0")
 
     alice = stored_by_id(srv, ALICE, sent)
-    bob = stored_by_id(srv, BOB, sent)
+    bob = (sealed_by_id if bob_sealed else stored_by_id)(srv, BOB, sent)
     twice = [i for i, n in list(alice.items()) + list(bob.items()) if n > 1]
     assert not twice, "stored more than once: %s" % twice
     lost = [i for i in acked if i not in alice or (sent[i][1] and i not in bob)]
@@ -207,3 +221,24 @@ def test_acknowledged_messages_survive_sigkill(make_server):
     assert all(sent[i][1] for i in bob), "bob got a message sent to alice only"
     half = [i for i in sent if sent[i][1] and (i in alice) != (i in bob)]
     assert not half, "delivered to only one of alice and bob: %s" % half
+
+
+def test_acknowledged_messages_survive_sigkill(make_server):
+    srv = make_server()
+    wait_listening(srv.mx_port)
+    rng = random.Random(11)
+    log = Log()
+    run_rounds(srv, rng, log)
+    check_after_kills(srv, rng, log, bob_sealed=False)
+
+
+def test_acknowledged_messages_survive_sigkill_with_a_sealed_recipient(make_server):
+    """The same with bob sealed: a message for both is a plain copy for alice and a
+    sealed one for bob in one transaction, so both are there or neither is."""
+    srv = make_server()
+    srv.cli("key", "generate", BOB[0], input="durable passphrase\n")
+    wait_listening(srv.mx_port)
+    rng = random.Random(12)
+    log = Log()
+    run_rounds(srv, rng, log)
+    check_after_kills(srv, rng, log, bob_sealed=True)
