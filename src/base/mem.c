@@ -52,6 +52,14 @@ void *xreallocarray(void *ptr, size_t n, size_t size)
 	return xrealloc(ptr, n * size);
 }
 
+void *xgrowarray(void *ptr, size_t n, size_t *cap, size_t size, size_t first)
+{
+	if (n < *cap)
+		return ptr;
+	*cap = *cap ? *cap * 2 : first;
+	return xreallocarray(ptr, *cap, size);
+}
+
 char *xstrdup(const char *s)
 {
 	return xmemdup(s, strlen(s));

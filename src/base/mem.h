@@ -20,6 +20,11 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *ptr, size_t size);
 /* Allocates n * size bytes, aborting if the product overflows. */
 void *xreallocarray(void *ptr, size_t n, size_t size);
+/*
+ * Makes room for element n of a growing array of *cap elements of size bytes:
+ * when full, the capacity doubles (first: its first size). Returns the array.
+ */
+void *xgrowarray(void *ptr, size_t n, size_t *cap, size_t size, size_t first);
 char *xstrdup(const char *s);
 /* Copies at most n bytes of s and NUL-terminates the copy. */
 char *xstrndup(const char *s, size_t n);

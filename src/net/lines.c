@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* Longest prefix lines_start_with() compares. */
+/* Longest prefix starts_with() compares. */
 #define LINES_PREFIX_MAX 16
 
 enum lines_result lines_take(struct evbuffer *in, size_t max, char *line, size_t *len_r)
@@ -43,11 +43,18 @@ bool lines_skip(struct evbuffer *in)
 	return true;
 }
 
-bool lines_start_with(struct evbuffer *in, const char *prefix)
+/* Whether the input starts with prefix (ASCII, case-insensitive). */
+static bool starts_with(struct evbuffer *in, const char *prefix)
 {
 	char head[LINES_PREFIX_MAX];
 	size_t n = strlen(prefix);
 
 	ASSERT(n <= sizeof(head));
 	return evbuffer_copyout(in, head, n) == (ev_ssize_t)n && strncasecmp(head, prefix, n) == 0;
+}
+
+enum lines_result lines_take_command(struct evbuffer *in, bool in_sasl, size_t max, size_t auth_max,
+                                     char *line, size_t *len_r)
+{
+	return lines_take(in, in_sasl || starts_with(in, "AUTH ") ? auth_max : max, line, len_r);
 }

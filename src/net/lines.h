@@ -28,7 +28,13 @@ enum lines_result {
 enum lines_result lines_take(struct evbuffer *in, size_t max, char *line, size_t *len_r);
 /* Drops input through the next LF; true once that LF has been dropped. */
 bool lines_skip(struct evbuffer *in);
-/* Whether the input starts with prefix (ASCII, case-insensitive). */
-bool lines_start_with(struct evbuffer *in, const char *prefix);
+/*
+ * lines_take for a command line of a protocol with SASL: an AUTH command
+ * (its initial response) and every line of a SASL exchange (in_sasl) may be
+ * up to auth_max bytes, any other line max (SMTP: RFC 4954 4; POP3: RFC 5034
+ * 4). line has room for auth_max + 1 bytes.
+ */
+enum lines_result lines_take_command(struct evbuffer *in, bool in_sasl, size_t max, size_t auth_max,
+                                     char *line, size_t *len_r);
 
 #endif

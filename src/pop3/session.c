@@ -299,14 +299,6 @@ static void command_line(struct pop3_session *s)
 
 /* --- reading --- */
 
-/* RFC 5034 4: an AUTH line or a SASL response may be longer than a command. */
-static size_t line_limit(const struct pop3_session *s, struct evbuffer *in)
-{
-	if (s->sasl != NULL || lines_start_with(in, "AUTH "))
-		return POP3_SASL_LINE_MAX;
-	return POP3_LINE_MAX;
-}
-
 static void line_too_long(struct pop3_session *s)
 {
 	s->discarding_line = true;
@@ -318,16 +310,12 @@ static void line_too_long(struct pop3_session *s)
 /* Moves one line (without CR LF) into s->line; false when none is complete. */
 static bool read_line(struct pop3_session *s, struct evbuffer *in)
 {
-	switch (lines_take(in, line_limit(s, in), s->line, &s->line_len)) {
-	case LINES_OK:
-		return true;
-	case LINES_TOO_LONG:
+	enum lines_result r = lines_take_command(in, s->sasl != NULL, POP3_LINE_MAX,
+	                                         POP3_SASL_LINE_MAX, s->line, &s->line_len);
+
+	if (r == LINES_TOO_LONG)
 		line_too_long(s);
-		return false;
-	case LINES_NONE:
-		break;
-	}
-	return false;
+	return r == LINES_OK;
 }
 
 static bool too_many_errors(const struct pop3_session *s)

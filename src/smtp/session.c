@@ -395,14 +395,6 @@ static void command_line(struct smtp_session *s)
 
 /* --- reading command lines --- */
 
-/* RFC 4954 4: an AUTH line or a SASL response may be longer than a command. */
-static size_t line_limit(const struct smtp_session *s, struct evbuffer *in)
-{
-	if (s->sasl != NULL || lines_start_with(in, "AUTH "))
-		return SMTP_AUTH_LINE_MAX;
-	return SMTP_COMMAND_LINE_MAX;
-}
-
 static void line_too_long(struct smtp_session *s)
 {
 	/* RFC 5321 4.5.3.1.4 / 4.2.2: 500 for a line too long; the rest is dropped. */
@@ -415,16 +407,12 @@ static void line_too_long(struct smtp_session *s)
 /* Moves one line (without CR LF) into s->line; false when none is complete. */
 static bool read_line(struct smtp_session *s, struct evbuffer *in)
 {
-	switch (lines_take(in, line_limit(s, in), s->line, &s->line_len)) {
-	case LINES_OK:
-		return true;
-	case LINES_TOO_LONG:
+	enum lines_result r = lines_take_command(in, s->sasl != NULL, SMTP_COMMAND_LINE_MAX,
+	                                         SMTP_AUTH_LINE_MAX, s->line, &s->line_len);
+
+	if (r == LINES_TOO_LONG)
 		line_too_long(s);
-		return false;
-	case LINES_NONE:
-		break;
-	}
-	return false;
+	return r == LINES_OK;
 }
 
 /* --- reading the message --- */

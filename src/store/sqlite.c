@@ -600,10 +600,7 @@ static int sq_end(struct sqlite_store *q, int ret)
 
 static void sq_u32_push(struct sq_u32 *a, uint32_t v)
 {
-	if (a->n == a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 16;
-		a->v = xreallocarray(a->v, a->cap, sizeof(*a->v));
-	}
+	a->v = xgrowarray(a->v, a->n, &a->cap, sizeof(*a->v), 16);
 	a->v[a->n++] = v;
 }
 
@@ -617,10 +614,7 @@ static void sq_rows_free(struct sq_rows *r)
 
 static void sq_strs_push(char ***v, size_t *n, size_t *cap, char *s)
 {
-	if (*n == *cap) {
-		*cap = *cap ? *cap * 2 : 16;
-		*v = xreallocarray(*v, *cap, sizeof(**v));
-	}
+	*v = xgrowarray(*v, *n, cap, sizeof(**v), 16);
 	(*v)[(*n)++] = s;
 }
 
@@ -784,10 +778,7 @@ static int sq_rows_collect(struct sqlite_store *q, uint64_t mailbox,
 		while ((ret = sq_step(q, st)) == 1) {
 			struct sq_row *row;
 
-			if (r->n == r->cap) {
-				r->cap = r->cap ? r->cap * 2 : 64;
-				r->v = xreallocarray(r->v, r->cap, sizeof(*r->v));
-			}
+			r->v = xgrowarray(r->v, r->n, &r->cap, sizeof(*r->v), 64);
 			row = &r->v[r->n++];
 			row->uid = (uint32_t)sqlite3_column_int64(st, 0);
 			row->flags = (unsigned)sqlite3_column_int64(st, 1);
@@ -1241,7 +1232,7 @@ static int sq_keys_read(struct sqlite_store *q, uint64_t user_id, bool with_secr
                         struct store_key **keys_r, size_t *n_r)
 {
 	struct store_key *v = NULL;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
 	sqlite3_stmt *st;
 	int ret;
 
@@ -1250,7 +1241,7 @@ static int sq_keys_read(struct sqlite_store *q, uint64_t user_id, bool with_secr
 	while (ret == STORE_OK && (ret = sq_step(q, st)) == 1) {
 		struct store_key *k;
 
-		v = xreallocarray(v, n + 1, sizeof(*v));
+		v = xgrowarray(v, n, &cap, sizeof(*v), 4);
 		k = &v[n++];
 		k->id = (uint64_t)sqlite3_column_int64(st, 0);
 		k->fingerprint = sq_col_strdup(st, 1);
@@ -1422,10 +1413,7 @@ static int sq_mailbox_list(struct store *s, uint64_t user_id, struct store_mailb
 	if ((ret = sq_prep(q, &st, SQ_BOX_LIST, "i", (int64_t)user_id)) < 0)
 		return ret;
 	while ((ret = sq_step(q, st)) == 1) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			v = xreallocarray(v, cap, sizeof(*v));
-		}
+		v = xgrowarray(v, n, &cap, sizeof(*v), 16);
 		sq_box_read(st, &v[n++]);
 	}
 	sqlite3_reset(st);
@@ -1802,10 +1790,7 @@ static int sq_entries_read(struct sqlite_store *q, uint64_t mailbox_id,
 	    (ret = sq_prep(q, &st, SQ_ENTRIES, "i", (int64_t)mailbox_id)) < 0)
 		return ret;
 	while ((ret = sq_step(q, st)) == 1) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			v = xreallocarray(v, cap, sizeof(*v));
-		}
+		v = xgrowarray(v, n, &cap, sizeof(*v), 256);
 		v[n].uid = (uint32_t)sqlite3_column_int64(st, 0);
 		v[n].flags = (unsigned)sqlite3_column_int64(st, 1);
 		v[n].keywords = sq_col_strdup(st, 2);
@@ -1850,10 +1835,7 @@ static int sq_entry_sizes_read(struct sqlite_store *q, uint64_t mailbox_id,
 	    (ret = sq_prep(q, &st, SQ_ENTRY_SIZES, "i", (int64_t)mailbox_id)) < 0)
 		return ret;
 	while ((ret = sq_step(q, st)) == 1) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			v = xreallocarray(v, cap, sizeof(*v));
-		}
+		v = xgrowarray(v, n, &cap, sizeof(*v), 256);
 		v[n].uid = (uint32_t)sqlite3_column_int64(st, 0);
 		v[n].message_id = (uint64_t)sqlite3_column_int64(st, 1);
 		v[n++].size = (uint64_t)sqlite3_column_int64(st, 2);
@@ -2024,10 +2006,7 @@ static int sq_queue_list(struct store *s, struct store_queue_item **items_r, siz
 	if ((ret = sq_prep(q, &st, SQ_QUEUE_LIST, "")) < 0)
 		return ret;
 	while ((ret = sq_step(q, st)) == 1) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			v = xreallocarray(v, cap, sizeof(*v));
-		}
+		v = xgrowarray(v, n, &cap, sizeof(*v), 16);
 		sq_queue_item_read(st, &v[n++]);
 	}
 	sqlite3_reset(st);
@@ -2051,10 +2030,7 @@ static int sq_queue_rcpts_read(struct sqlite_store *q, struct store_queue_item *
 		return ret;
 	it->rcpts = cap > 0 ? xcalloc(cap, sizeof(*it->rcpts)) : NULL;
 	while ((ret = sq_step(q, st)) == 1) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 4;
-			it->rcpts = xreallocarray(it->rcpts, cap, sizeof(*it->rcpts));
-		}
+		it->rcpts = xgrowarray(it->rcpts, n, &cap, sizeof(*it->rcpts), 4);
 		it->rcpts[n].address = sq_col_strdup_empty(st, 0);
 		it->rcpts[n].notify = sq_col_strdup(st, 1);
 		it->rcpts[n].orcpt = sq_col_strdup(st, 2);
@@ -2149,10 +2125,7 @@ static int sq_flags_new(const struct sq_row *r, enum store_flags_mode mode, unsi
 static void sq_flags_push(struct sq_flags_out *o, uint32_t uid, unsigned flags, const char *kw,
                           uint64_t modseq)
 {
-	if (o->n_changes == o->cap) {
-		o->cap = o->cap ? o->cap * 2 : 16;
-		o->changes = xreallocarray(o->changes, o->cap, sizeof(*o->changes));
-	}
+	o->changes = xgrowarray(o->changes, o->n_changes, &o->cap, sizeof(*o->changes), 16);
 	o->changes[o->n_changes++] = (struct store_change){
 	        .uid = uid,
 	        .flags = flags,
@@ -2299,10 +2272,8 @@ static int sq_changes_read(struct sqlite_store *q, uint64_t mailbox_id, uint64_t
 	while ((ret = sq_step(q, st)) == 1) {
 		struct store_change *c;
 
-		if (ch->n_changed == cap) {
-			cap = cap ? cap * 2 : 64;
-			ch->changed = xreallocarray(ch->changed, cap, sizeof(*ch->changed));
-		}
+		ch->changed =
+		        xgrowarray(ch->changed, ch->n_changed, &cap, sizeof(*ch->changed), 64);
 		c = &ch->changed[ch->n_changed++];
 		c->uid = (uint32_t)sqlite3_column_int64(st, 0);
 		c->flags = (unsigned)sqlite3_column_int64(st, 1);

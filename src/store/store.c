@@ -88,10 +88,7 @@ void store_notify_add(struct store *s, uint64_t mailbox_id)
 		if (s->pending[i] == mailbox_id)
 			return;
 	}
-	if (s->n_pending == s->pending_cap) {
-		s->pending_cap = s->pending_cap ? s->pending_cap * 2 : 8;
-		s->pending = xreallocarray(s->pending, s->pending_cap, sizeof(*s->pending));
-	}
+	s->pending = xgrowarray(s->pending, s->n_pending, &s->pending_cap, sizeof(*s->pending), 8);
 	s->pending[s->n_pending++] = mailbox_id;
 }
 
@@ -970,12 +967,7 @@ int store_deliver_queue(struct store *s, const struct store_new_message *msg,
 {
 	struct store_delivery d = {msg, targets, n_targets, uids_r};
 
-	if (queue_id_r != NULL)
-		*queue_id_r = 0;
-	if (msg == NULL)
-		return invalid(s, "message");
-	if (n_targets == 0 && queue == NULL)
-		return invalid(s, "delivery without target");
+	/* store_deliver_many checks the message, and that it goes somewhere. */
 	return store_deliver_many(s, &d, 1, queue, queue_id_r);
 }
 

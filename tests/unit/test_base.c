@@ -303,6 +303,24 @@ static void test_buf_reset_truncate_wipe(void **state)
 	buf_wipe(&b); /* twice is harmless */
 }
 
+static void test_xgrowarray(void **state)
+{
+	size_t cap = 0;
+	int *v = NULL;
+
+	(void)state;
+	for (size_t n = 0; n < 100; n++) {
+		v = xgrowarray(v, n, &cap, sizeof(*v), 4);
+		assert_true(cap > n);
+		v[n] = (int)n;
+	}
+	assert_int_equal(cap, 128); /* 4, 8, ... doubling */
+	assert_int_equal(v[99], 99);
+	assert_ptr_equal(xgrowarray(v, 50, &cap, sizeof(*v), 4), v); /* room: unchanged */
+	assert_int_equal(cap, 128);
+	free(v);
+}
+
 static void test_buf_new_free(void **state)
 {
 	struct buf *b = buf_new(10);
@@ -958,6 +976,7 @@ int main(void)
 	        cmocka_unit_test(test_buf_consume),
 	        cmocka_unit_test(test_buf_steal),
 	        cmocka_unit_test(test_buf_reset_truncate_wipe),
+	        cmocka_unit_test(test_xgrowarray),
 	        cmocka_unit_test(test_buf_new_free),
 	        cmocka_unit_test(test_buf_fatal),
 	        cmocka_unit_test(test_str_compare_ci),
